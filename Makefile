@@ -1,0 +1,32 @@
+# The README's commands. Each target installs what it needs first (scripts/install-deps.sh is
+# idempotent and quick when everything is present).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help deps build test test-rust test-ui lint conformance demo bench package
+
+help:
+	@echo "make demo   - run Lanyard against the local lab (signs ada in, prints her connectors)"
+	@echo "make test   - every test: lint, unit, integration (real lab + real keyring), UI, conformance"
+	@echo "make bench  - fan-out benchmarks; numbers go to docs/benchmarks.md"
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cargo build --workspace --bins
+
+test: deps
+	@bash scripts/test.sh
+
+lint: deps
+	@bash scripts/lint.sh
+
+conformance: deps
+	@bash scripts/conformance.sh
+
+demo: deps
+	@bash scripts/demo.sh
+
+bench: deps
+	@bash scripts/bench.sh

@@ -1,0 +1,243 @@
+//! The `lanyard` binary as a user runs it: against the real lab, with the real keyring (run
+//! under scripts/with-keyring.sh), checking the contract — output, JSON v1, exit codes — and
+//! that no token ever appears in what it prints, even with debug logs on.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use lanyard_lab::{Faults, Lab, LabOptions};
+
+const CANARY: &str = "labsecret_";
+
+struct Cli<'a> {
+    policy: &'a Path,
+    state: &'a Path,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_lanyard"))
+            .args(args)
+            .env("LANYARD_POLICY", self.policy)
+            .env("LANYARD_STATE_DIR", self.state)
+            .env("LANYARD_BROWSER_COMMAND", "curl -fsSL -o /dev/null")
+            .env("LANYARD_LOG", "debug")
+            .output()
+            .expect("lanyard runs")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn assert_clean(o: &Output) {
+    let t = text(o);
+    assert!(!t.contains(CANARY), "output contains a lab token:\n{t}");
+    assert!(!t.contains("eyJ"), "output contains a JWT:\n{t}");
+}
+
+async fn lab() -> Lab {
+    Lab::start(LabOptions {
+        auto_login: Some("ada@lab.example".into()),
+        ..LabOptions::default()
+    })
+    .await
+    .expect("lab starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_status_refresh_logout_as_a_user_would() {
+    let lab = lab().await;
+    let state = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        policy: lab.policy_path(),
+        state: state.path(),
+    };
+
+    let status = cli.run(&["status"]);
+    assert_eq!(
+        status.status.code(),
+        Some(3),
+        "not signed in yet: {}",
+        text(&status)
+    );
+    assert!(text(&status).contains("Run `lanyard login`"));
+
+    let login = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["login", "--json"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&login);
+    assert_eq!(login.status.code(), Some(0), "{}", text(&login));
+    let v: serde_json::Value =
+        serde_json::from_slice(&login.stdout).expect("login --json prints the status JSON");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["session"]["state"], "signed_in");
+    assert_eq!(v["session"]["email"], "ada@lab.example");
+    let state_of = |v: &serde_json::Value, id: &str| {
+        v["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(state_of(&v, "linear")["state"], "granted");
+    assert!(state_of(&v, "linear")["tools"].as_u64().unwrap() > 0);
+    assert_eq!(state_of(&v, "asana")["state"], "denied");
+    assert_eq!(state_of(&v, "asana")["error"]["code"], "invalid_target");
+    assert_eq!(state_of(&v, "asana")["error"]["stage"], "token_exchange");
+    assert_eq!(state_of(&v, "slack")["state"], "unsupported");
+    assert!(
+        state_of(&v, "linear").get("error").is_none(),
+        "error only when there is a cause"
+    );
+
+    // Human status: short lines with state, time left and a hint for denials.
+    let human = cli.run(&["status"]);
+    assert_clean(&human);
+    assert_eq!(human.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&human.stdout);
+    assert!(out.contains("Signed in as ada@lab.example"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Linear") && l.contains("granted") && l.contains("left")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Asana") && l.contains("Not granted by your organisation")),
+        "{out}"
+    );
+    assert!(out.contains("→ "), "denials carry a hint: {out}");
+
+    let json = cli.run(&["status", "--json"]);
+    let v2: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        v2["connectors"], v["connectors"],
+        "status --json reads back what login resolved"
+    );
+
+    let refresh = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["refresh", "linear"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&refresh);
+    assert_eq!(refresh.status.code(), Some(0), "{}", text(&refresh));
+
+    let unknown = cli.run(&["refresh", "nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown).contains("no connector \"nope\""),
+        "{}",
+        text(&unknown)
+    );
+
+    // The IdP goes down: the next refresh reports it and exits 4 (attention needed).
+    lab.set_faults(Faults {
+        idp_down: true,
+        ..Faults::default()
+    });
+    let down = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["refresh"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&down);
+    assert_eq!(down.status.code(), Some(4), "{}", text(&down));
+    assert!(String::from_utf8_lossy(&down.stdout).contains("retrying"));
+    lab.set_faults(Faults::default());
+
+    let logout = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["logout"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&logout);
+    assert_eq!(logout.status.code(), Some(0), "{}", text(&logout));
+    assert!(text(&logout).contains("revoked"), "{}", text(&logout));
+    assert_eq!(cli.run(&["status"]).status.code(), Some(3));
+}
+
+#[test]
+fn a_bad_policy_names_the_key_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"idp": {"issuer": "https://idp.example", "client_id": "c", "scope": ["openid"]}, "connectors": []}"#,
+    )
+    .unwrap();
+    let out = Cli {
+        policy: &policy,
+        state: dir.path(),
+    }
+    .run(&["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let t = text(&out);
+    assert!(t.contains("at `idp.scope`: unknown field"), "{t}");
+    assert!(t.contains("what to do"), "{t}");
+}
+
+#[test]
+fn device_key_prints_a_public_jwk_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"idp": {"issuer": "https://idp.example", "client_id": "c"}}"#,
+    )
+    .unwrap();
+    let cli = Cli {
+        policy: &policy,
+        state: dir.path(),
+    };
+    let first = cli.run(&["device-key"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let jwk: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(jwk["kty"], "EC");
+    assert_eq!(jwk["crv"], "P-256");
+    assert!(jwk.get("d").is_none(), "never the private part");
+    let second: serde_json::Value =
+        serde_json::from_slice(&cli.run(&["device-key"]).stdout).unwrap();
+    assert_eq!(
+        jwk["kid"], second["kid"],
+        "the key is kept in the keyring and reused"
+    );
+}

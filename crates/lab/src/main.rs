@@ -1,0 +1,101 @@
+//! The `lanyard-lab` command: `serve` starts the lab and prints the one ready line.
+
+use clap::{Parser, Subcommand};
+use lanyard_lab::{Directory, Lab, LabOptions};
+use std::io::Write as _;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "lanyard-lab",
+    version,
+    about = "Local IdP, connector authorization servers and MCP servers for Lanyard"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the lab on 127.0.0.1 and print one JSON ready line.
+    Serve {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, value_name = "EMAIL")]
+        auto_login: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        policy_out: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        clock_offset_secs: i64,
+        #[arg(long)]
+        token_lifetime_secs: Option<u64>,
+        #[arg(long, default_value_t = 0)]
+        synthetic_connectors: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let Command::Serve {
+        port,
+        auto_login,
+        policy_out,
+        directory,
+        latency_ms,
+        clock_offset_secs,
+        token_lifetime_secs,
+        synthetic_connectors,
+    } = Cli::parse().command;
+    let directory = directory.map(|p| Directory::from_file(&p)).transpose()?;
+    let lab = Lab::start(LabOptions {
+        port,
+        auto_login,
+        policy_out,
+        directory,
+        latency_ms,
+        clock_offset_secs,
+        token_lifetime_secs,
+        synthetic_connectors,
+    })
+    .await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string(lab.ready())?)?;
+    stdout.flush()?;
+    drop(stdout);
+    wait_for_signal().await;
+    lab.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,7 @@
+//! The lab against real HTTP on loopback: every protocol check a client depends on.
+
+mod common;
+mod connector_as;
+mod faults;
+mod idp;
+mod mcp;

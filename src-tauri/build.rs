@@ -1,0 +1,16 @@
+//! Generates Tauri's context and the permission set of the app's own commands, so the
+//! capability file can allow exactly these commands and nothing else.
+fn main() {
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "get_status",
+            "sign_in",
+            "cancel_sign_in",
+            "sign_out",
+            "refresh",
+            "get_settings",
+            "set_autostart",
+        ]),
+    ))
+    .expect("tauri build script");
+}

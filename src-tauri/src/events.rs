@@ -1,0 +1,99 @@
+//! Forwards the engine's status changes to the window (event `status-changed`), the tray, and
+//! notifications; schedules the session-lapse warning.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime};
+use tauri_plugin_notification::NotificationExt;
+
+use lanyard::Lanyard;
+
+use crate::notify;
+
+pub const STATUS_CHANGED: &str = "status-changed";
+pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignInProgress {
+    pub phase: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl SignInProgress {
+    pub fn phase(phase: &'static str) -> Self {
+        Self {
+            phase,
+            message: None,
+        }
+    }
+
+    pub fn failed(message: &str) -> Self {
+        Self {
+            phase: "failed",
+            message: Some(message.to_string()),
+        }
+    }
+}
+
+/// Runs for the app's lifetime.
+pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_minutes: i64) {
+    let mut rx = engine.subscribe();
+    let lead = Duration::minutes(warn_minutes);
+    let mut prev = engine.status().ok();
+    let mut warned_for = None;
+    if let Some(s) = &prev {
+        crate::tray::update(&app, s, lead);
+    }
+    loop {
+        let warn_at = prev
+            .as_ref()
+            .and_then(|s| notify::session_warning_at(s, lead));
+        let sleep = warn_at
+            .filter(|at| warned_for != Some(*at))
+            .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        tokio::select! {
+            msg = rx.recv() => {
+                let status = match msg {
+                    Ok(s) => s,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => match engine.status() {
+                        Ok(s) => s,
+                        Err(_) => continue,
+                    },
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let _ = app.emit(STATUS_CHANGED, &status);
+                crate::tray::update(&app, &status, lead);
+                if let Some(p) = &prev {
+                    for n in notify::dropped(p, &status) {
+                        show(&app, &n);
+                    }
+                }
+                prev = Some(status);
+            }
+            _ = tokio::time::sleep(sleep) => {
+                if let (Some(s), Some(at)) = (&prev, warn_at)
+                    && warned_for != Some(at)
+                {
+                    show(&app, &notify::session_notice(s, Utc::now()));
+                    warned_for = Some(at);
+                }
+            }
+        }
+    }
+}
+
+fn show<R: Runtime>(app: &AppHandle<R>, n: &notify::Notice) {
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(&n.title)
+        .body(&n.body)
+        .show()
+    {
+        tracing::warn!("notification failed: {e}");
+    }
+}

@@ -1,0 +1,89 @@
+//! Lanyard's desktop app: a thin Tauri host over the core. `run_app` takes the builder so
+//! tests can pass Tauri's mock runtime.
+
+pub mod app_state;
+pub mod commands;
+pub mod dto;
+pub mod events;
+pub mod notify;
+pub mod tray;
+pub mod tray_model;
+
+use std::sync::Arc;
+
+use tauri::{Manager, Runtime};
+
+use app_state::AppState;
+
+/// Adds the app's commands and state to a builder (real or mock).
+pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::get_status,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::refresh,
+            commands::get_settings,
+            commands::set_autostart,
+        ])
+}
+
+pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let builder = tauri::Builder::default()
+        // Must be first: a second launch focuses the running app instead of starting twice.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ));
+    let app = configure(builder, AppState::from_env())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let state = app.state::<AppState>();
+            let lead = chrono::Duration::minutes(state.session_warning_minutes);
+            if let Ok(engine) = state.engine() {
+                let status = engine.status().ok();
+                if let Some(s) = &status {
+                    tray::create(&handle, s, lead)?;
+                }
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                // Dropping the sender on exit stops the renewal loop.
+                app.manage(stop_tx);
+                tauri::async_runtime::spawn(Arc::clone(&engine).run(stop_rx));
+                tauri::async_runtime::spawn(events::forward(
+                    handle,
+                    engine,
+                    state.session_warning_minutes,
+                ));
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("Lanyard could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! When to interrupt the person: only when they must act. A connector that drops from
+//! granted to denied or to an error, and an IdP session about to lapse that Lanyard cannot
+//! renew. Never on routine renewals. Pure functions, unit-tested.
+
+use chrono::{DateTime, Duration, Utc};
+
+use lanyard::connector::ConnectorState;
+use lanyard::status::{SessionState, StatusView};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// Connectors that were granted in `prev` and are now denied, misconfigured or need sign-in.
+pub fn dropped(prev: &StatusView, next: &StatusView) -> Vec<Notice> {
+    next.connectors
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.state,
+                ConnectorState::Denied
+                    | ConnectorState::Misconfigured
+                    | ConnectorState::NeedsSignIn
+            )
+        })
+        .filter(|c| {
+            prev.connectors
+                .iter()
+                .any(|p| p.id == c.id && p.state == ConnectorState::Granted)
+        })
+        .map(|c| {
+            let why = match c.state {
+                ConnectorState::Denied => "Your organisation no longer grants it",
+                ConnectorState::NeedsSignIn => "Sign in again to renew it",
+                _ => "It needs your IT admin's attention",
+            };
+            let code = c
+                .error
+                .as_ref()
+                .map(|e| format!(" ({})", e.code))
+                .unwrap_or_default();
+            Notice {
+                title: format!("{} access stopped", c.name),
+                body: format!("{why}{code}."),
+            }
+        })
+        .collect()
+}
+
+/// When to warn that the session will lapse: `lead` before it ends, if Lanyard can't renew it.
+pub fn session_warning_at(status: &StatusView, lead: Duration) -> Option<DateTime<Utc>> {
+    let s = &status.session;
+    if s.state != SessionState::SignedIn || s.renewable {
+        return None;
+    }
+    s.expires_at.map(|e| e - lead)
+}
+
+pub fn session_notice(status: &StatusView, now: DateTime<Utc>) -> Notice {
+    let left = status
+        .session
+        .expires_at
+        .map(|e| ((e - now).num_seconds().max(0) + 59) / 60)
+        .unwrap_or(0);
+    Notice {
+        title: "Your company sign-in ends soon".into(),
+        body: format!(
+            "In about {left} min your connectors stop renewing. Open Lanyard and sign in again."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lanyard::status::{ConnectorView, SessionView};
+
+    fn view(
+        renewable: bool,
+        expires_in: i64,
+        states: &[(&str, ConnectorState)],
+        now: DateTime<Utc>,
+    ) -> StatusView {
+        StatusView {
+            version: 1,
+            session: SessionView {
+                state: SessionState::SignedIn,
+                issuer: None,
+                subject: None,
+                email: None,
+                expires_at: Some(now + Duration::seconds(expires_in)),
+                renewable,
+            },
+            connectors: states
+                .iter()
+                .map(|(id, state)| ConnectorView {
+                    id: id.to_string(),
+                    name: id.to_uppercase(),
+                    mcp_url: String::new(),
+                    state: *state,
+                    expires_at: None,
+                    scopes: vec![],
+                    tools: None,
+                    error: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_drops_from_granted_notify() {
+        use ConnectorState::*;
+        let now = Utc::now();
+        let prev = view(
+            true,
+            3600,
+            &[
+                ("a", Granted),
+                ("b", Granted),
+                ("c", Denied),
+                ("d", Granted),
+            ],
+            now,
+        );
+        let next = view(
+            true,
+            3600,
+            &[
+                ("a", Granted),
+                ("b", Denied),
+                ("c", Denied),
+                ("d", Unreachable),
+            ],
+            now,
+        );
+        let notices = dropped(&prev, &next);
+        assert_eq!(
+            notices.len(),
+            1,
+            "renewals, old denials and outages don't notify: {notices:?}"
+        );
+        assert_eq!(notices[0].title, "B access stopped");
+        assert!(dropped(&next, &next).is_empty());
+    }
+
+    #[test]
+    fn session_warning_only_when_not_renewable() {
+        let now = Utc::now();
+        assert_eq!(
+            session_warning_at(&view(true, 3600, &[], now), Duration::minutes(15)),
+            None
+        );
+        let at = session_warning_at(&view(false, 3600, &[], now), Duration::minutes(15)).unwrap();
+        assert_eq!(at, now + Duration::minutes(45));
+        let n = session_notice(&view(false, 600, &[], now), now);
+        assert!(n.body.contains("10 min"), "{}", n.body);
+    }
+}

@@ -1,0 +1,330 @@
+//! The tray's content as a pure function of the status view: which icon (by shape as well as
+//! colour), the tooltip, and the menu lines. Unit-tested without a display; `tray.rs` only
+//! turns this model into Tauri objects.
+
+use chrono::{DateTime, Duration, Utc};
+
+use lanyard::connector::ConnectorState;
+use lanyard::status::{SessionState, StatusView};
+
+/// The four icons: each has its own shape, so state never depends on colour alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayIcon {
+    /// Hollow ring.
+    SignedOut,
+    /// Filled disc with a check.
+    AllGood,
+    /// Triangle with an exclamation mark.
+    NeedsAttention,
+    /// Disc with a clock hand.
+    SessionEndingSoon,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuEntry {
+    /// Information only (greyed out).
+    Label(String),
+    Action {
+        id: &'static str,
+        label: String,
+    },
+    Separator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    pub icon: TrayIcon,
+    pub tooltip: String,
+    pub menu: Vec<MenuEntry>,
+}
+
+pub const REFRESH: &str = "refresh";
+pub const OPEN: &str = "open";
+pub const SIGN_IN: &str = "sign_in";
+pub const SIGN_OUT: &str = "sign_out";
+pub const QUIT: &str = "quit";
+
+pub fn build(status: &StatusView, now: DateTime<Utc>, warn_before: Duration) -> TrayModel {
+    let s = &status.session;
+    let signed_in = s.state == SessionState::SignedIn;
+    let who = s
+        .email
+        .clone()
+        .or_else(|| s.subject.clone())
+        .unwrap_or_else(|| "you".into());
+    let ending_soon =
+        signed_in && !s.renewable && s.expires_at.is_some_and(|e| e - now <= warn_before);
+    let attention = status.connectors.iter().any(|c| {
+        matches!(
+            c.state,
+            ConnectorState::Misconfigured
+                | ConnectorState::Unreachable
+                | ConnectorState::NeedsSignIn
+        )
+    });
+    let icon = if !signed_in {
+        TrayIcon::SignedOut
+    } else if attention {
+        TrayIcon::NeedsAttention
+    } else if ending_soon {
+        TrayIcon::SessionEndingSoon
+    } else {
+        TrayIcon::AllGood
+    };
+
+    let mut menu = Vec::new();
+    let session_line = match s.state {
+        SessionState::SignedOut => "Not signed in".to_string(),
+        SessionState::Expired => format!("Session ended for {who}: sign in again"),
+        SessionState::SignedIn => match (s.renewable, s.expires_at) {
+            (true, _) => format!("Signed in as {who} · renews automatically"),
+            (false, Some(e)) => format!("Signed in as {who} · session {}", left(e, now)),
+            (false, None) => format!("Signed in as {who}"),
+        },
+    };
+    menu.push(MenuEntry::Label(session_line));
+    if !status.connectors.is_empty() {
+        menu.push(MenuEntry::Separator);
+    }
+    for c in &status.connectors {
+        let what = match c.state {
+            ConnectorState::Granted => match c.expires_at {
+                Some(e) => format!("granted · {}", left(e, now)),
+                None => "granted · expiry unknown".into(),
+            },
+            ConnectorState::Denied => format!(
+                "not granted by your organisation{}",
+                c.error
+                    .as_ref()
+                    .map(|e| format!(" ({})", e.code))
+                    .unwrap_or_default()
+            ),
+            ConnectorState::NeedsSignIn => "sign in needed".into(),
+            ConnectorState::Unsupported => "not available zero-touch".into(),
+            ConnectorState::Misconfigured => "configuration problem".into(),
+            ConnectorState::Unreachable => "can't reach it; retrying".into(),
+            ConnectorState::Pending => "working…".into(),
+        };
+        menu.push(MenuEntry::Label(format!("{}: {what}", c.name)));
+    }
+    menu.push(MenuEntry::Separator);
+    if signed_in {
+        menu.push(MenuEntry::Action {
+            id: REFRESH,
+            label: "Refresh now".into(),
+        });
+    }
+    menu.push(MenuEntry::Action {
+        id: OPEN,
+        label: "Open Lanyard".into(),
+    });
+    if signed_in {
+        menu.push(MenuEntry::Action {
+            id: SIGN_OUT,
+            label: "Sign out".into(),
+        });
+    } else {
+        menu.push(MenuEntry::Action {
+            id: SIGN_IN,
+            label: "Sign in…".into(),
+        });
+    }
+    menu.push(MenuEntry::Separator);
+    menu.push(MenuEntry::Action {
+        id: QUIT,
+        label: "Quit Lanyard".into(),
+    });
+
+    let granted = status
+        .connectors
+        .iter()
+        .filter(|c| c.state == ConnectorState::Granted)
+        .count();
+    let tooltip = match icon {
+        TrayIcon::SignedOut => "Lanyard: not signed in".to_string(),
+        TrayIcon::NeedsAttention => {
+            format!("Lanyard: {granted} connectors granted; some need attention")
+        }
+        TrayIcon::SessionEndingSoon => "Lanyard: your session ends soon, sign in again".to_string(),
+        TrayIcon::AllGood => format!("Lanyard: {granted} connectors granted"),
+    };
+    TrayModel {
+        icon,
+        tooltip,
+        menu,
+    }
+}
+
+/// "54 min left", "1 h 05 min left", "expired".
+pub fn left(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (at - now).num_seconds();
+    match secs {
+        s if s <= 0 => "expired".into(),
+        s if s < 60 => format!("{s} s left"),
+        s if s < 3600 => format!("{} min left", s / 60),
+        s => format!("{} h {:02} min left", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lanyard::connector::{ConnectorError, Stage};
+    use lanyard::status::{ConnectorView, SessionView};
+
+    fn connector(
+        id: &str,
+        state: ConnectorState,
+        expires_in: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> ConnectorView {
+        ConnectorView {
+            id: id.into(),
+            name: id[..1].to_uppercase() + &id[1..],
+            mcp_url: format!("http://127.0.0.1/{id}"),
+            state,
+            expires_at: expires_in.map(|s| now + Duration::seconds(s)),
+            scopes: vec![],
+            tools: None,
+            error: (state == ConnectorState::Denied).then(|| ConnectorError {
+                stage: Stage::TokenExchange,
+                code: "invalid_target".into(),
+                description: None,
+                hint: "ask IT".into(),
+            }),
+        }
+    }
+
+    fn status(
+        state: SessionState,
+        renewable: bool,
+        expires_in: i64,
+        connectors: Vec<ConnectorView>,
+        now: DateTime<Utc>,
+    ) -> StatusView {
+        StatusView {
+            version: 1,
+            session: SessionView {
+                state,
+                issuer: Some("http://127.0.0.1/idp".into()),
+                subject: Some("u-ada".into()),
+                email: Some("ada@lab.example".into()),
+                expires_at: Some(now + Duration::seconds(expires_in)),
+                renewable,
+            },
+            connectors,
+        }
+    }
+
+    #[test]
+    fn signed_in_with_grants_and_a_denial() {
+        let now = Utc::now();
+        let s = status(
+            SessionState::SignedIn,
+            true,
+            3600,
+            vec![
+                connector("linear", ConnectorState::Granted, Some(54 * 60 + 5), now),
+                connector("asana", ConnectorState::Denied, None, now),
+                connector("slack", ConnectorState::Unsupported, None, now),
+            ],
+            now,
+        );
+        let m = build(&s, now, Duration::minutes(15));
+        assert_eq!(
+            m.icon,
+            TrayIcon::AllGood,
+            "denied and unsupported are decisions, not problems"
+        );
+        assert_eq!(
+            m.menu[0],
+            MenuEntry::Label("Signed in as ada@lab.example · renews automatically".into())
+        );
+        assert!(
+            m.menu
+                .contains(&MenuEntry::Label("Linear: granted · 54 min left".into()))
+        );
+        assert!(m.menu.contains(&MenuEntry::Label(
+            "Asana: not granted by your organisation (invalid_target)".into()
+        )));
+        assert!(
+            m.menu
+                .contains(&MenuEntry::Label("Slack: not available zero-touch".into()))
+        );
+        assert!(m.menu.contains(&MenuEntry::Action {
+            id: REFRESH,
+            label: "Refresh now".into()
+        }));
+        assert!(m.menu.contains(&MenuEntry::Action {
+            id: SIGN_OUT,
+            label: "Sign out".into()
+        }));
+        assert!(
+            !m.menu
+                .iter()
+                .any(|e| matches!(e, MenuEntry::Action { id: SIGN_IN, .. }))
+        );
+        assert_eq!(
+            m.menu.last(),
+            Some(&MenuEntry::Action {
+                id: QUIT,
+                label: "Quit Lanyard".into()
+            })
+        );
+        assert_eq!(m.tooltip, "Lanyard: 1 connectors granted");
+    }
+
+    #[test]
+    fn icon_follows_the_worst_state() {
+        let now = Utc::now();
+        let out = status(SessionState::SignedOut, false, 0, vec![], now);
+        let m = build(&out, now, Duration::minutes(15));
+        assert_eq!(m.icon, TrayIcon::SignedOut);
+        assert!(m.menu.contains(&MenuEntry::Action {
+            id: SIGN_IN,
+            label: "Sign in…".into()
+        }));
+        assert!(
+            !m.menu
+                .iter()
+                .any(|e| matches!(e, MenuEntry::Action { id: REFRESH, .. }))
+        );
+
+        let unreachable = status(
+            SessionState::SignedIn,
+            true,
+            3600,
+            vec![connector(
+                "linear",
+                ConnectorState::Unreachable,
+                Some(100),
+                now,
+            )],
+            now,
+        );
+        assert_eq!(
+            build(&unreachable, now, Duration::minutes(15)).icon,
+            TrayIcon::NeedsAttention
+        );
+
+        let ending = status(
+            SessionState::SignedIn,
+            false,
+            10 * 60,
+            vec![connector("linear", ConnectorState::Granted, Some(100), now)],
+            now,
+        );
+        let m = build(&ending, now, Duration::minutes(15));
+        assert_eq!(m.icon, TrayIcon::SessionEndingSoon);
+        assert_eq!(
+            m.menu[0],
+            MenuEntry::Label("Signed in as ada@lab.example · session 10 min left".into())
+        );
+
+        let not_yet = status(SessionState::SignedIn, false, 20 * 60, vec![], now);
+        assert_eq!(
+            build(&not_yet, now, Duration::minutes(15)).icon,
+            TrayIcon::AllGood
+        );
+    }
+}

@@ -1,0 +1,538 @@
+//! From a failed leg to a connector state and a person-readable cause (ema-protocol §1.4,
+//! §3.5, §9; product.md's state table). One table, so CLI, tray and window agree.
+
+use crate::connector::{ConnectorError, ConnectorState, Stage};
+use crate::discovery::DiscoveryError;
+use crate::exchange::ExchangeError;
+use crate::http::HttpError;
+use crate::mcp::McpError;
+use crate::trace::scrub;
+
+/// What failed, and where. `stage` of `Exchange` is `TokenExchange` (IdP) or `JwtBearer` (AS).
+#[derive(Debug)]
+pub enum Failure {
+    Discovery(DiscoveryError),
+    Exchange(Stage, ExchangeError),
+    Mcp(McpError),
+}
+
+/// IdP token-exchange codes that mean "your organisation's policy says no".
+pub const IDP_DENIAL_CODES: &[&str] = &[
+    "invalid_target",
+    "access_denied",
+    "unauthorized_client",
+    "invalid_scope",
+];
+
+/// True for the token-exchange codes that put a connector in `denied`.
+pub fn is_denial_code(code: &str) -> bool {
+    IDP_DENIAL_CODES.contains(&code)
+}
+
+/// The IdP refused the subject token (`invalid_grant`): the engine should refresh the ID
+/// token (or use the IdP refresh token) and try once more before asking for a sign-in.
+pub fn wants_fresh_subject(failure: &Failure) -> bool {
+    matches!(failure, Failure::Exchange(Stage::TokenExchange, e) if e.oauth_code() == Some("invalid_grant"))
+}
+
+pub fn classify(failure: &Failure) -> (ConnectorState, ConnectorError) {
+    classify_named(failure, None)
+}
+
+/// As [`classify`], naming the connector (its display name) in the hint.
+pub fn classify_named(failure: &Failure, name: Option<&str>) -> (ConnectorState, ConnectorError) {
+    let who = name.unwrap_or("this connector");
+    let (stage, state, code, description, hint) = match failure {
+        Failure::Discovery(e) => discovery(e, who),
+        Failure::Exchange(stage, e) => {
+            let (state, code, description, hint) = exchange(*stage, e, who);
+            (*stage, state, code, description, hint)
+        }
+        Failure::Mcp(e) => mcp(e, who),
+    };
+    (
+        state,
+        ConnectorError {
+            stage,
+            code,
+            description: description.map(|d| scrub(&d)),
+            hint,
+        },
+    )
+}
+
+type Row = (Stage, ConnectorState, String, Option<String>, String);
+
+fn discovery(e: &DiscoveryError, who: &str) -> Row {
+    use ConnectorState::*;
+    let d = Some(e.to_string());
+    let admin = |what: &str| {
+        format!(
+            "{who}'s server {what}. Tell your IT admin; Lanyard will not send credentials there."
+        )
+    };
+    let (state, code, hint) = match e {
+        DiscoveryError::Http { source, .. } => return http(Stage::Discovery, source, who),
+        DiscoveryError::NoAuthRequired => (
+            Misconfigured,
+            "no_auth_required",
+            format!(
+                "{who}'s MCP server answered without asking for a token. Check its mcp_url in the policy."
+            ),
+        ),
+        DiscoveryError::UnexpectedStatus { status, .. } if *status >= 500 => {
+            (Unreachable, "server_error", unreachable_hint(who))
+        }
+        DiscoveryError::UnexpectedStatus { .. } => (
+            Misconfigured,
+            "unexpected_status",
+            format!(
+                "{who}'s MCP server did not answer as an MCP server should. Check its mcp_url in the policy."
+            ),
+        ),
+        DiscoveryError::ProtectedResourceMetadataNotFound { .. } => (
+            Misconfigured,
+            "no_resource_metadata",
+            format!(
+                "{who}'s MCP server does not publish protected-resource metadata. Check its mcp_url in the policy."
+            ),
+        ),
+        DiscoveryError::ResourceMetadataCrossOrigin { .. } => (
+            Misconfigured,
+            "resource_metadata_cross_origin",
+            admin("points to metadata on another site"),
+        ),
+        DiscoveryError::ResourceMismatch { .. } => (
+            Misconfigured,
+            "resource_mismatch",
+            admin("describes a different resource than the one configured"),
+        ),
+        DiscoveryError::AuthorizationServerMetadataNotFound { .. } => (
+            Misconfigured,
+            "no_as_metadata",
+            format!("{who}'s authorization server publishes no metadata. Tell your IT admin."),
+        ),
+        DiscoveryError::IssuerMismatch { .. } => (
+            Misconfigured,
+            "issuer_mismatch",
+            admin("names an authorization server whose metadata claims a different issuer"),
+        ),
+        DiscoveryError::InvalidMetadata { .. } => (
+            Misconfigured,
+            "invalid_metadata",
+            format!("{who}'s server published metadata Lanyard cannot use. Tell your IT admin."),
+        ),
+        DiscoveryError::InsecureEndpoint { .. } => {
+            (Misconfigured, "insecure_endpoint", admin("uses plain http"))
+        }
+        DiscoveryError::NoIdJagSupport { .. } => (
+            Unsupported,
+            "no_id_jag_support",
+            format!(
+                "{who} does not support zero-touch sign-in yet; connect it from the app that uses it."
+            ),
+        ),
+    };
+    (Stage::Discovery, state, code.into(), d, hint)
+}
+
+fn exchange(
+    stage: Stage,
+    e: &ExchangeError,
+    who: &str,
+) -> (ConnectorState, String, Option<String>, String) {
+    use ConnectorState::*;
+    let at_idp = stage == Stage::TokenExchange;
+    let place = if at_idp {
+        "your organisation's sign-in service"
+    } else {
+        "the connector's authorization server"
+    };
+    let admin = |code: &str| {
+        format!(
+            "{place} rejected Lanyard's request ({code}). Tell your IT admin; the policy entry for {who} may be wrong."
+        )
+    };
+    match e {
+        ExchangeError::Http(source) => {
+            let (_, state, code, d, hint) = http(stage, source, who);
+            (state, code, d, hint)
+        }
+        ExchangeError::ClientAuth(inner) => (
+            Misconfigured,
+            "client_auth".into(),
+            Some(inner.to_string()),
+            format!("Lanyard's credentials for {place} are not usable. Tell your IT admin."),
+        ),
+        ExchangeError::OAuth { status, error }
+        | ExchangeError::WantsClientIdInBody { status, error } => {
+            let code = error.error.as_str();
+            let d = error.error_description.clone();
+            let (state, hint) = match (at_idp, code) {
+                (true, c) if is_denial_code(c) => (Denied, denied_hint(who)),
+                (false, "access_denied") => (Denied, denied_hint(who)),
+                (true, "invalid_grant") => (
+                    NeedsSignIn,
+                    "Your sign-in has expired or was not accepted. Sign in again.".into(),
+                ),
+                (_, "insufficient_user_authentication") => (
+                    NeedsSignIn,
+                    format!(
+                        "Your organisation wants a fresh sign-in before granting {who}. Sign in again."
+                    ),
+                ),
+                (false, "invalid_grant") => (
+                    Misconfigured,
+                    format!(
+                        "{who}'s authorization server did not accept the grant from your organisation \
+                         (invalid_grant), even after one retry with a fresh one. Tell your IT admin: \
+                         the trust between the two may be misconfigured."
+                    ),
+                ),
+                (_, "temporarily_unavailable" | "server_error") => {
+                    (Unreachable, unreachable_hint(who))
+                }
+                _ if *status >= 500 => (Unreachable, unreachable_hint(who)),
+                _ => (Misconfigured, admin(code)),
+            };
+            (state, code.to_string(), d, hint)
+        }
+        ExchangeError::Status { status } if *status >= 500 => (
+            Unreachable,
+            "server_error".into(),
+            Some(e.to_string()),
+            unreachable_hint(who),
+        ),
+        ExchangeError::Status { .. } => (
+            Misconfigured,
+            "unexpected_status".into(),
+            Some(e.to_string()),
+            admin("unexpected status"),
+        ),
+        ExchangeError::InvalidResponse(_) => (
+            Misconfigured,
+            "invalid_response".into(),
+            Some(e.to_string()),
+            admin("unusable response"),
+        ),
+        ExchangeError::WrongIssuedTokenType(_) => (
+            Misconfigured,
+            "wrong_issued_token_type".into(),
+            Some(e.to_string()),
+            format!("{place} answered with something other than an ID-JAG. Tell your IT admin."),
+        ),
+    }
+}
+
+fn mcp(e: &McpError, who: &str) -> Row {
+    use ConnectorState::*;
+    let d = Some(e.to_string());
+    let (state, code, hint) = match e {
+        McpError::Unauthorized { error } => (
+            Misconfigured,
+            error.clone().unwrap_or_else(|| "mcp_unauthorized".into()),
+            format!(
+                "{who}'s MCP server refused a freshly issued token. Tell your IT admin: the \
+                 authorization server and the MCP server disagree about the token's audience."
+            ),
+        ),
+        McpError::Forbidden { error } => (
+            Misconfigured,
+            error.clone().unwrap_or_else(|| "mcp_forbidden".into()),
+            format!(
+                "{who}'s MCP server wants more access than was granted. Tell your IT admin (the policy's scopes for {who})."
+            ),
+        ),
+        McpError::Status { status } if *status >= 500 => {
+            (Unreachable, "server_error".into(), unreachable_hint(who))
+        }
+        McpError::Status { .. } | McpError::Protocol(_) => (
+            Misconfigured,
+            "mcp_protocol".into(),
+            format!(
+                "{who}'s MCP server did not behave as an MCP server. Check its mcp_url in the policy."
+            ),
+        ),
+        McpError::Timeout(_) => (Unreachable, "timeout".into(), unreachable_hint(who)),
+        McpError::Transport(_) => (Unreachable, "network".into(), unreachable_hint(who)),
+        McpError::InsecureEndpoint(_) => (
+            Misconfigured,
+            "insecure_endpoint".into(),
+            format!("{who}'s mcp_url is plain http. Tell your IT admin."),
+        ),
+    };
+    (Stage::Mcp, state, code, d, hint)
+}
+
+fn http(stage: Stage, e: &HttpError, who: &str) -> Row {
+    let d = Some(e.to_string());
+    match e {
+        HttpError::InsecureEndpoint(_) => (
+            stage,
+            ConnectorState::Misconfigured,
+            "insecure_endpoint".into(),
+            d,
+            format!("A server for {who} uses plain http. Tell your IT admin."),
+        ),
+        HttpError::Timeout(_) => (
+            stage,
+            ConnectorState::Unreachable,
+            "timeout".into(),
+            d,
+            unreachable_hint(who),
+        ),
+        _ => (
+            stage,
+            ConnectorState::Unreachable,
+            "network".into(),
+            d,
+            unreachable_hint(who),
+        ),
+    }
+}
+
+fn denied_hint(who: &str) -> String {
+    let need = if who == "this connector" {
+        "it".to_string()
+    } else {
+        who.to_string()
+    };
+    // The state's label already says "Not granted by your organisation" and shows the code;
+    // the hint says what to do about it.
+    format!("If you need {need}, ask your IT admin to assign it to you.")
+}
+
+fn unreachable_hint(who: &str) -> String {
+    format!("Can't reach {who} right now; Lanyard will retry.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth_error::OAuthError;
+    use ConnectorState::*;
+
+    fn oauth(stage: Stage, status: u16, code: &str) -> Failure {
+        let error = OAuthError {
+            error: code.into(),
+            error_description: Some("why".into()),
+            error_uri: None,
+        };
+        Failure::Exchange(stage, ExchangeError::OAuth { status, error })
+    }
+
+    #[test]
+    fn product_state_table() {
+        use Stage::{JwtBearer as As, TokenExchange as Idp};
+        let rows: Vec<(Failure, ConnectorState, &str)> = vec![
+            (oauth(Idp, 400, "invalid_target"), Denied, "invalid_target"),
+            (oauth(Idp, 400, "access_denied"), Denied, "access_denied"),
+            (
+                oauth(Idp, 400, "unauthorized_client"),
+                Denied,
+                "unauthorized_client",
+            ),
+            (oauth(Idp, 400, "invalid_scope"), Denied, "invalid_scope"),
+            (oauth(As, 400, "access_denied"), Denied, "access_denied"),
+            (
+                oauth(Idp, 400, "invalid_grant"),
+                NeedsSignIn,
+                "invalid_grant",
+            ),
+            (
+                oauth(Idp, 401, "insufficient_user_authentication"),
+                NeedsSignIn,
+                "insufficient_user_authentication",
+            ),
+            (
+                oauth(Idp, 401, "invalid_client"),
+                Misconfigured,
+                "invalid_client",
+            ),
+            (
+                oauth(Idp, 400, "invalid_request"),
+                Misconfigured,
+                "invalid_request",
+            ),
+            (
+                oauth(Idp, 400, "unsupported_grant_type"),
+                Misconfigured,
+                "unsupported_grant_type",
+            ),
+            (
+                oauth(As, 401, "invalid_client"),
+                Misconfigured,
+                "invalid_client",
+            ),
+            (
+                oauth(As, 400, "invalid_request"),
+                Misconfigured,
+                "invalid_request",
+            ),
+            (
+                oauth(As, 400, "unsupported_grant_type"),
+                Misconfigured,
+                "unsupported_grant_type",
+            ),
+            (
+                oauth(As, 400, "invalid_grant"),
+                Misconfigured,
+                "invalid_grant",
+            ),
+            (
+                oauth(Idp, 503, "temporarily_unavailable"),
+                Unreachable,
+                "temporarily_unavailable",
+            ),
+            (oauth(As, 500, "server_error"), Unreachable, "server_error"),
+            (oauth(As, 502, "weird"), Unreachable, "weird"),
+            (
+                Failure::Exchange(Idp, ExchangeError::Status { status: 502 }),
+                Unreachable,
+                "server_error",
+            ),
+            (
+                Failure::Exchange(
+                    As,
+                    ExchangeError::Http(HttpError::Connect("refused".into())),
+                ),
+                Unreachable,
+                "network",
+            ),
+            (
+                Failure::Exchange(
+                    As,
+                    ExchangeError::Http(HttpError::Timeout(std::time::Duration::from_secs(1))),
+                ),
+                Unreachable,
+                "timeout",
+            ),
+            (
+                Failure::Exchange(
+                    As,
+                    ExchangeError::Http(HttpError::InsecureEndpoint("http://x".into())),
+                ),
+                Misconfigured,
+                "insecure_endpoint",
+            ),
+            (
+                Failure::Exchange(Idp, ExchangeError::WrongIssuedTokenType(None)),
+                Misconfigured,
+                "wrong_issued_token_type",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::IssuerMismatch {
+                    expected: "a".into(),
+                    found: "a/".into(),
+                }),
+                Misconfigured,
+                "issuer_mismatch",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::ResourceMismatch {
+                    expected: "a".into(),
+                    found: "b".into(),
+                }),
+                Misconfigured,
+                "resource_mismatch",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::InvalidMetadata {
+                    what: "x",
+                    why: "y".into(),
+                }),
+                Misconfigured,
+                "invalid_metadata",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::NoIdJagSupport { issuer: "a".into() }),
+                Unsupported,
+                "no_id_jag_support",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::Http {
+                    what: "MCP server",
+                    source: HttpError::Connect("connection refused".into()),
+                }),
+                Unreachable,
+                "network",
+            ),
+            (
+                Failure::Discovery(DiscoveryError::UnexpectedStatus {
+                    what: "x",
+                    status: 503,
+                }),
+                Unreachable,
+                "server_error",
+            ),
+            (
+                Failure::Mcp(McpError::Unauthorized {
+                    error: Some("invalid_token".into()),
+                }),
+                Misconfigured,
+                "invalid_token",
+            ),
+            (
+                Failure::Mcp(McpError::Forbidden { error: None }),
+                Misconfigured,
+                "mcp_forbidden",
+            ),
+            (
+                Failure::Mcp(McpError::Transport("refused".into())),
+                Unreachable,
+                "network",
+            ),
+            (
+                Failure::Mcp(McpError::Status { status: 503 }),
+                Unreachable,
+                "server_error",
+            ),
+        ];
+        for (failure, state, code) in rows {
+            let (got, err) = classify(&failure);
+            assert_eq!((got, err.code.as_str()), (state, code), "{failure:?}");
+            assert!(!err.hint.is_empty());
+        }
+    }
+
+    #[test]
+    fn stages_and_hints_speak_to_a_person() {
+        let (_, e) = classify_named(
+            &oauth(Stage::TokenExchange, 400, "invalid_target"),
+            Some("Asana"),
+        );
+        assert_eq!(e.stage, Stage::TokenExchange);
+        assert_eq!(
+            e.hint,
+            "If you need Asana, ask your IT admin to assign it to you."
+        );
+        assert_eq!(e.description.as_deref(), Some("why"));
+        let (_, e) = classify(&oauth(Stage::JwtBearer, 400, "invalid_grant"));
+        assert!(e.hint.contains("one retry"), "{}", e.hint);
+        assert_eq!(e.stage, Stage::JwtBearer);
+        let (_, e) = classify(&Failure::Mcp(McpError::Timeout(
+            std::time::Duration::from_secs(1),
+        )));
+        assert_eq!(e.stage, Stage::Mcp);
+    }
+
+    #[test]
+    fn only_idp_invalid_grant_asks_for_a_fresh_subject() {
+        assert!(wants_fresh_subject(&oauth(
+            Stage::TokenExchange,
+            400,
+            "invalid_grant"
+        )));
+        assert!(!wants_fresh_subject(&oauth(
+            Stage::JwtBearer,
+            400,
+            "invalid_grant"
+        )));
+        assert!(!wants_fresh_subject(&oauth(
+            Stage::TokenExchange,
+            400,
+            "invalid_target"
+        )));
+        assert!(is_denial_code("invalid_scope") && !is_denial_code("invalid_grant"));
+    }
+}

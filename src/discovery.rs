@@ -1,0 +1,492 @@
+//! Finding a connector's authorization server (ema-protocol §4): unauthenticated MCP probe →
+//! `WWW-Authenticate` → protected-resource metadata (RFC 9728) → authorization-server metadata
+//! (RFC 8414 / OIDC), with the issuer compared character for character.
+//!
+//! The issuer check matters more for ID-JAG than for ordinary OAuth: the ID-JAG's audience is
+//! this issuer, so a PRM that points at a look-alike AS would redirect the grant
+//! (ema-protocol §4.2, [DRAFT-RESp] §9.4).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use url::Url;
+
+use crate::http::{Http, HttpError, HttpResponse, check_endpoint};
+use crate::trace::{StepKind, Trace, redact_url};
+use crate::www_authenticate;
+
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub const ID_JAG_PROFILE: &str = "urn:ietf:params:oauth:grant-profile:id-jag";
+/// How long discovered metadata is reused before the next resolve re-discovers it.
+pub const METADATA_TTL: Duration = Duration::hours(1);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectorMetadata {
+    /// The PRM `resource`: the ID-JAG and token request `resource`.
+    pub resource: String,
+    /// The issuer from validated AS metadata: the ID-JAG `audience`.
+    pub as_issuer: String,
+    pub token_endpoint: Url,
+    pub revocation_endpoint: Option<Url>,
+    pub grant_types_supported: Vec<String>,
+    pub grant_profiles_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The `scope` of the MCP server's 401 challenge, if it sent one.
+    pub challenge_scopes: Option<Vec<String>>,
+    /// The PRM `scopes_supported`.
+    pub scopes_supported: Vec<String>,
+    /// The id-jag profile is advertised, or (leniently, like the conformance client)
+    /// jwt-bearer is among the grant types.
+    pub supports_id_jag: bool,
+    pub fetched_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("{what}: {source}")]
+    Http {
+        what: &'static str,
+        source: HttpError,
+    },
+    #[error("the MCP server answered without asking for authorization")]
+    NoAuthRequired,
+    #[error("{what} answered HTTP {status}")]
+    UnexpectedStatus { what: &'static str, status: u16 },
+    #[error("no protected-resource metadata found at {tried}")]
+    ProtectedResourceMetadataNotFound { tried: String },
+    #[error(
+        "resource_metadata {url} is not on the MCP server's origin, and no metadata was found there"
+    )]
+    ResourceMetadataCrossOrigin { url: String },
+    #[error("protected-resource metadata names resource {found}, which does not cover {expected}")]
+    ResourceMismatch { expected: String, found: String },
+    #[error("authorization-server metadata not found at {tried}")]
+    AuthorizationServerMetadataNotFound { tried: String },
+    #[error("authorization server metadata says issuer {found}, expected exactly {expected}")]
+    IssuerMismatch { expected: String, found: String },
+    #[error("invalid {what}: {why}")]
+    InvalidMetadata { what: &'static str, why: String },
+    #[error("{what} {url} is not https (plain http is only allowed on loopback)")]
+    InsecureEndpoint { what: &'static str, url: String },
+    /// Set by the resolver, not `discover`: the AS does not offer the ID-JAG grant.
+    #[error(
+        "authorization server {issuer} does not advertise the ID-JAG grant profile or jwt-bearer"
+    )]
+    NoIdJagSupport { issuer: String },
+}
+
+/// Discovered metadata per MCP URL (TTL [`METADATA_TTL`]) and per-AS wire quirks.
+#[derive(Debug, Default)]
+pub struct MetadataCache {
+    entries: Mutex<HashMap<String, ConnectorMetadata>>,
+    client_id_in_body: Mutex<HashSet<String>>,
+}
+
+impl MetadataCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fresh metadata for `mcp_url`, if fetched less than [`METADATA_TTL`] before `now`.
+    pub fn get(&self, mcp_url: &Url, now: DateTime<Utc>) -> Option<ConnectorMetadata> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(mcp_url.as_str())
+            .filter(|m| now - m.fetched_at < METADATA_TTL && m.fetched_at <= now)
+            .cloned()
+    }
+
+    pub fn insert(&self, mcp_url: &Url, meta: ConnectorMetadata) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(mcp_url.to_string(), meta);
+    }
+
+    pub fn invalidate(&self, mcp_url: &Url) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(mcp_url.as_str());
+    }
+
+    /// This AS rejected Basic without `client_id` in the body once: send it from now on.
+    pub fn wants_client_id_in_body(&self, issuer: &str) -> bool {
+        self.client_id_in_body
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(issuer)
+    }
+
+    pub fn set_wants_client_id_in_body(&self, issuer: &str) {
+        self.client_id_in_body
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(issuer.to_string());
+    }
+}
+
+/// Discovers (or reuses cached) metadata for the MCP server at `mcp_url`.
+pub async fn discover(
+    http: &Http,
+    mcp_url: &Url,
+    cache: &MetadataCache,
+    trace: &Trace,
+) -> Result<ConnectorMetadata, DiscoveryError> {
+    if let Some(hit) = cache.get(mcp_url, http.clock().now()) {
+        return Ok(hit);
+    }
+    let challenge = probe(http, mcp_url, trace).await?;
+    let prm = protected_resource_metadata(http, mcp_url, challenge.as_ref(), trace).await?;
+    let issuer =
+        prm.authorization_servers
+            .first()
+            .cloned()
+            .ok_or(DiscoveryError::InvalidMetadata {
+                what: "protected-resource metadata",
+                why: "authorization_servers is empty".into(),
+            })?;
+    let asm = authorization_server_metadata(http, &issuer, trace).await?;
+    let meta = build(prm, asm, issuer, challenge, http.clock().now())?;
+    cache.insert(mcp_url, meta.clone());
+    Ok(meta)
+}
+
+/// An `initialize` POST without a token; a conforming server answers 401 + challenge.
+async fn probe(
+    http: &Http,
+    mcp_url: &Url,
+    trace: &Trace,
+) -> Result<Option<www_authenticate::BearerChallenge>, DiscoveryError> {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "lanyard", "version": env!("CARGO_PKG_VERSION")}}
+    });
+    let request = http
+        .client()
+        .post(mcp_url.clone())
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    let response = http
+        .send(trace, StepKind::McpProbe, request)
+        .await
+        .map_err(|source| DiscoveryError::Http {
+            what: "MCP server",
+            source,
+        })?;
+    match response.status {
+        401 => {
+            let values = response.headers.get_all("www-authenticate");
+            let values: Vec<&str> = values.iter().filter_map(|v| v.to_str().ok()).collect();
+            Ok(www_authenticate::bearer(values))
+        }
+        s if (200..300).contains(&s) => {
+            trace.annotate_last(
+                StepKind::McpProbe,
+                "answered without a token: no authorization to do",
+            );
+            Err(DiscoveryError::NoAuthRequired)
+        }
+        status => Err(DiscoveryError::UnexpectedStatus {
+            what: "MCP server (unauthenticated probe)",
+            status,
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct ProtectedResource {
+    resource: Option<String>,
+    #[serde(default)]
+    authorization_servers: Vec<String>,
+    #[serde(default)]
+    scopes_supported: Vec<String>,
+}
+
+async fn protected_resource_metadata(
+    http: &Http,
+    mcp_url: &Url,
+    challenge: Option<&www_authenticate::BearerChallenge>,
+    trace: &Trace,
+) -> Result<ProtectedResource, DiscoveryError> {
+    let mut candidates = Vec::new();
+    let mut cross_origin = None;
+    if let Some(value) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
+        match mcp_url.join(value) {
+            // Like rmcp: a resource_metadata on another origin could send us to metadata
+            // the MCP server's operator does not control; fall back to the well-known URLs.
+            Ok(url) if same_origin(&url, mcp_url) => candidates.push(url),
+            Ok(url) => {
+                trace.annotate_last(
+                    StepKind::McpProbe,
+                    "ignored resource_metadata on another origin",
+                );
+                cross_origin = Some(redact_url(&url));
+            }
+            Err(_) => {
+                trace.annotate_last(StepKind::McpProbe, "ignored unparseable resource_metadata")
+            }
+        }
+    }
+    if candidates.is_empty() {
+        let path = mcp_url.path().trim_end_matches('/');
+        if !path.is_empty() {
+            candidates.push(well_known(mcp_url, "oauth-protected-resource", path));
+        }
+        candidates.push(well_known(mcp_url, "oauth-protected-resource", ""));
+    }
+    let (url, response) = first_found(
+        http,
+        &candidates,
+        StepKind::ProtectedResourceMetadata,
+        "protected-resource metadata",
+        trace,
+    )
+    .await?
+    .ok_or_else(|| match cross_origin.clone() {
+        Some(url) => DiscoveryError::ResourceMetadataCrossOrigin { url },
+        None => DiscoveryError::ProtectedResourceMetadataNotFound {
+            tried: list(&candidates),
+        },
+    })?;
+    let prm: ProtectedResource = response.json().map_err(|e| {
+        trace.annotate_last(
+            StepKind::ProtectedResourceMetadata,
+            "not valid metadata JSON",
+        );
+        DiscoveryError::InvalidMetadata {
+            what: "protected-resource metadata",
+            why: e.to_string(),
+        }
+    })?;
+    let Some(resource) = prm.resource.as_deref() else {
+        return Err(DiscoveryError::InvalidMetadata {
+            what: "protected-resource metadata",
+            why: format!("{} has no `resource`", redact_url(&url)),
+        });
+    };
+    if !resource_allowed(resource, mcp_url) {
+        trace.annotate_last(
+            StepKind::ProtectedResourceMetadata,
+            "resource does not match the MCP URL",
+        );
+        return Err(DiscoveryError::ResourceMismatch {
+            expected: mcp_url.to_string(),
+            found: crate::trace::scrub(resource),
+        });
+    }
+    Ok(prm)
+}
+
+#[derive(Deserialize)]
+struct AuthorizationServer {
+    issuer: Option<String>,
+    token_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    grant_types_supported: Option<Vec<String>>,
+    #[serde(default)]
+    authorization_grant_profiles_supported: Vec<String>,
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+}
+
+/// AS metadata URLs in the MCP spec's order (ema-protocol §4.2).
+pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
+    let path = issuer.path().trim_end_matches('/');
+    if path.is_empty() {
+        return vec![
+            well_known(issuer, "oauth-authorization-server", ""),
+            well_known(issuer, "openid-configuration", ""),
+        ];
+    }
+    let mut appended = issuer.clone();
+    appended.set_path(&format!("{path}/.well-known/openid-configuration"));
+    appended.set_query(None);
+    appended.set_fragment(None);
+    vec![
+        well_known(issuer, "oauth-authorization-server", path),
+        well_known(issuer, "openid-configuration", path),
+        appended,
+    ]
+}
+
+async fn authorization_server_metadata(
+    http: &Http,
+    issuer: &str,
+    trace: &Trace,
+) -> Result<AuthorizationServer, DiscoveryError> {
+    let issuer_url = Url::parse(issuer).map_err(|e| DiscoveryError::InvalidMetadata {
+        what: "protected-resource metadata",
+        why: format!("authorization_servers[0] is not a URL ({e})"),
+    })?;
+    let candidates = authorization_server_metadata_urls(&issuer_url);
+    let (_, response) = first_found(
+        http,
+        &candidates,
+        StepKind::AuthorizationServerMetadata,
+        "authorization-server metadata",
+        trace,
+    )
+    .await?
+    .ok_or_else(|| DiscoveryError::AuthorizationServerMetadataNotFound {
+        tried: list(&candidates),
+    })?;
+    let asm: AuthorizationServer = response.json().map_err(|e| {
+        trace.annotate_last(
+            StepKind::AuthorizationServerMetadata,
+            "not valid metadata JSON",
+        );
+        DiscoveryError::InvalidMetadata {
+            what: "authorization-server metadata",
+            why: e.to_string(),
+        }
+    })?;
+    // RFC 8414 §3.3: identical, character for character (trailing slash included).
+    let found = asm.issuer.clone().unwrap_or_default();
+    if found != issuer {
+        trace.annotate_last(
+            StepKind::AuthorizationServerMetadata,
+            "issuer does not match: refused",
+        );
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: issuer.to_string(),
+            found: crate::trace::scrub(&found),
+        });
+    }
+    Ok(asm)
+}
+
+fn build(
+    prm: ProtectedResource,
+    asm: AuthorizationServer,
+    issuer: String,
+    challenge: Option<www_authenticate::BearerChallenge>,
+    now: DateTime<Utc>,
+) -> Result<ConnectorMetadata, DiscoveryError> {
+    let endpoint = |what: &'static str, value: &str| -> Result<Url, DiscoveryError> {
+        let url = Url::parse(value).map_err(|e| DiscoveryError::InvalidMetadata {
+            what,
+            why: format!("not a URL ({e})"),
+        })?;
+        check_endpoint(&url).map_err(|_| DiscoveryError::InsecureEndpoint {
+            what,
+            url: redact_url(&url),
+        })?;
+        Ok(url)
+    };
+    let token_endpoint = asm
+        .token_endpoint
+        .as_deref()
+        .ok_or(DiscoveryError::InvalidMetadata {
+            what: "authorization-server metadata",
+            why: "no token_endpoint".into(),
+        })?;
+    let token_endpoint = endpoint("token_endpoint", token_endpoint)?;
+    let revocation_endpoint = asm
+        .revocation_endpoint
+        .as_deref()
+        .map(|u| endpoint("revocation_endpoint", u))
+        .transpose()?;
+    // RFC 8414 §2 defaults when a field is omitted.
+    let grant_types_supported = asm
+        .grant_types_supported
+        .unwrap_or_else(|| vec!["authorization_code".into(), "implicit".into()]);
+    let token_endpoint_auth_methods_supported = asm
+        .token_endpoint_auth_methods_supported
+        .unwrap_or_else(|| vec!["client_secret_basic".into()]);
+    let supports_id_jag = asm
+        .authorization_grant_profiles_supported
+        .iter()
+        .any(|p| p == ID_JAG_PROFILE)
+        || grant_types_supported.iter().any(|g| g == JWT_BEARER_GRANT);
+    Ok(ConnectorMetadata {
+        resource: prm.resource.unwrap_or_default(),
+        as_issuer: issuer,
+        token_endpoint,
+        revocation_endpoint,
+        grant_types_supported,
+        grant_profiles_supported: asm.authorization_grant_profiles_supported,
+        token_endpoint_auth_methods_supported,
+        challenge_scopes: challenge.and_then(|c| c.scopes()),
+        scopes_supported: prm.scopes_supported,
+        supports_id_jag,
+        fetched_at: now,
+    })
+}
+
+/// GETs each candidate in order; the first 200 wins. 404/4xx moves on; a transport error
+/// stops (the next candidate is on the same host); 5xx moves on but is reported if nothing
+/// else is found, so an outage reads as "unreachable", not "misconfigured".
+async fn first_found(
+    http: &Http,
+    candidates: &[Url],
+    kind: StepKind,
+    what: &'static str,
+    trace: &Trace,
+) -> Result<Option<(Url, HttpResponse)>, DiscoveryError> {
+    let mut server_error = None;
+    for url in candidates {
+        let response = http
+            .send(trace, kind, http.get(url))
+            .await
+            .map_err(|source| DiscoveryError::Http { what, source })?;
+        match response.status {
+            200 => return Ok(Some((url.clone(), response))),
+            s if s >= 500 => server_error = Some(s),
+            _ => {}
+        }
+    }
+    match server_error {
+        Some(status) => Err(DiscoveryError::UnexpectedStatus { what, status }),
+        None => Ok(None),
+    }
+}
+
+/// `origin + /.well-known/<name> + path` (RFC 8414 §3.1 / RFC 9728 §3.1 path insertion).
+fn well_known(base: &Url, name: &str, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("/.well-known/{name}{path}"));
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// The PRM `resource` is the MCP URL itself or a same-origin path prefix of it, as the
+/// TypeScript SDK's `checkResourceAllowed` accepts (e.g. `https://h/` for `https://h/mcp`).
+pub fn resource_allowed(resource: &str, mcp_url: &Url) -> bool {
+    if resource == mcp_url.as_str() {
+        return true;
+    }
+    let Ok(resource) = Url::parse(resource) else {
+        return false;
+    };
+    if !same_origin(&resource, mcp_url) {
+        return false;
+    }
+    let with_slash = |p: &str| {
+        if p.ends_with('/') {
+            p.to_string()
+        } else {
+            format!("{p}/")
+        }
+    };
+    with_slash(mcp_url.path()).starts_with(&with_slash(resource.path()))
+}
+
+fn list(urls: &[Url]) -> String {
+    urls.iter().map(redact_url).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+#[path = "stub_server.rs"]
+pub(crate) mod stub_server;
+
+#[cfg(test)]
+#[path = "discovery_tests.rs"]
+mod tests;

@@ -1,0 +1,332 @@
+//! The one place that builds the HTTP client and sends requests.
+//!
+//! Every request: refuses plain-http endpoints that are not loopback, never follows
+//! redirects (a redirected token request would carry secrets to a host we did not choose),
+//! caps the response size, has a timeout, and appends a redacted `Step` to the trace.
+//! Transport errors are turned into text without the URL (reqwest's Display includes it).
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+use crate::clock::SharedClock;
+use crate::oauth_error::OAuthError;
+use crate::trace::{Step, StepKind, Trace, redact_url};
+
+/// At most this many requests in flight to one origin (scheme, host, port): resolving many
+/// connectors at once must not hammer one IdP or vendor.
+pub const PER_HOST_CONCURRENCY: usize = 8;
+
+/// Bodies larger than this are refused: metadata and token responses are a few KiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("refused to use {0}: plain http is only allowed on loopback")]
+    InsecureEndpoint(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("response larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    #[error("transport error: {0}")]
+    Transport(String),
+}
+
+impl HttpError {
+    fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
+        if err.is_timeout() {
+            return Self::Timeout(timeout);
+        }
+        let kind = if err.is_connect() {
+            "connect"
+        } else {
+            "transport"
+        };
+        // Walk the source chain for the root cause, without the URL reqwest prepends.
+        let mut cause = String::new();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        if cause.is_empty() {
+            cause = err.without_url().to_string();
+        }
+        let cause = crate::trace::scrub(&cause);
+        if kind == "connect" {
+            Self::Connect(cause)
+        } else {
+            Self::Transport(cause)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+    pub server_date: Option<DateTime<Utc>>,
+}
+
+impl HttpResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn oauth_error(&self) -> Option<OAuthError> {
+        OAuthError::from_body(&self.body)
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Http {
+    client: reqwest::Client,
+    clock: SharedClock,
+    timeout: Duration,
+    per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+}
+
+impl Http {
+    pub fn new(clock: SharedClock) -> Self {
+        Self::with_timeout(clock, Duration::from_secs(20))
+    }
+
+    pub fn with_timeout(clock: SharedClock, timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Building only fails if the TLS backend cannot initialise, which is a broken build.
+            .expect("the HTTP client must build");
+        Self {
+            client,
+            clock,
+            timeout,
+            per_host: Arc::default(),
+        }
+    }
+
+    /// A permit for one request to `url`'s origin; held for the request's duration.
+    pub async fn host_permit(&self, url: &url::Url) -> tokio::sync::OwnedSemaphorePermit {
+        let origin = url.origin().ascii_serialization();
+        let semaphore = {
+            let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(origin)
+                .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY)))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        semaphore
+            .acquire_owned()
+            .await
+            .expect("per-host semaphore is never closed")
+    }
+
+    /// The underlying client, for libraries that take one (rmcp). Same policy applies.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn get(&self, url: &url::Url) -> reqwest::RequestBuilder {
+        self.client
+            .get(url.clone())
+            .header("accept", "application/json")
+    }
+
+    pub fn post_form(&self, url: &url::Url, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.client
+            .post(url.clone())
+            .header("accept", "application/json")
+            .form(form)
+    }
+
+    /// Sends a request, records it in `trace` as a step of `kind`, and returns the response
+    /// whatever its status: callers decide what a 4xx means.
+    pub async fn send(
+        &self,
+        trace: &Trace,
+        kind: StepKind,
+        request: reqwest::RequestBuilder,
+    ) -> Result<HttpResponse, HttpError> {
+        let request = request
+            .build()
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        let method = request.method().to_string();
+        let url = request.url().clone();
+        let shown = redact_url(&url);
+        let started_at = self.clock.now();
+        if let Err(err) = check_endpoint(&url) {
+            trace.push(step(
+                kind,
+                &method,
+                &shown,
+                None,
+                0,
+                started_at,
+                Some(err.to_string()),
+            ));
+            return Err(err);
+        }
+        let permit = self.host_permit(&url).await;
+        let t0 = Instant::now();
+        let result = self.read(request).await;
+        drop(permit);
+        let ms = t0.elapsed().as_millis() as u64;
+        match result {
+            Ok(response) => {
+                let mut s = step(
+                    kind,
+                    &method,
+                    &shown,
+                    Some(response.status),
+                    ms,
+                    started_at,
+                    None,
+                );
+                s.server_date = response.server_date;
+                if !response.is_success() {
+                    s.oauth_error = response.oauth_error();
+                }
+                trace.push(s);
+                Ok(response)
+            }
+            Err(err) => {
+                trace.push(step(
+                    kind,
+                    &method,
+                    &shown,
+                    None,
+                    ms,
+                    started_at,
+                    Some(err.to_string()),
+                ));
+                Err(err)
+            }
+        }
+    }
+
+    async fn read(&self, request: reqwest::Request) -> Result<HttpResponse, HttpError> {
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > MAX_BODY_BYTES)
+        {
+            return Err(HttpError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(HttpError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let server_date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&Utc));
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            server_date,
+        })
+    }
+}
+
+fn step(
+    kind: StepKind,
+    method: &str,
+    url: &str,
+    status: Option<u16>,
+    duration_ms: u64,
+    started_at: DateTime<Utc>,
+    note: Option<String>,
+) -> Step {
+    Step {
+        kind,
+        method: method.to_string(),
+        url: url.to_string(),
+        status,
+        duration_ms,
+        started_at,
+        server_date: None,
+        oauth_error: None,
+        note,
+        claims: None,
+    }
+}
+
+/// https anywhere; plain http only to loopback (the lab, RFC 8252 callbacks).
+pub fn check_endpoint(url: &url::Url) -> Result<(), HttpError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(HttpError::InsecureEndpoint(redact_url(url))),
+    }
+}
+
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let ok = [
+            "https://idp.example/x",
+            "http://127.0.0.1:9/x",
+            "http://[::1]:9/",
+            "http://localhost/",
+        ];
+        for u in ok {
+            assert!(check_endpoint(&url::Url::parse(u).unwrap()).is_ok(), "{u}");
+        }
+        let bad = [
+            "http://idp.example/x",
+            "http://10.0.0.1/",
+            "ftp://127.0.0.1/",
+        ];
+        for u in bad {
+            assert!(check_endpoint(&url::Url::parse(u).unwrap()).is_err(), "{u}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The RFC 6749 §5.2 error body, kept typed from the wire to the person who reads it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthError {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_uri: Option<String>,
+}
+
+impl OAuthError {
+    /// Parses a JSON error body; `None` when the body is not an OAuth error.
+    pub fn from_body(body: &[u8]) -> Option<Self> {
+        let parsed: Self = serde_json::from_slice(body).ok()?;
+        if parsed.error.is_empty() {
+            return None;
+        }
+        Some(Self {
+            error: crate::trace::scrub(&parsed.error),
+            error_description: parsed.error_description.map(|d| crate::trace::scrub(&d)),
+            error_uri: parsed.error_uri,
+        })
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error_description {
+            Some(d) => write!(f, "{}: {}", self.error, d),
+            None => f.write_str(&self.error),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Requests to the IdP's token and revocation endpoints: the authorization-code exchange
+//! (RFC 6749 §4.1.3 + RFC 7636), the refresh grant (§6) and RFC 7009 revocation.
+//!
+//! Written by hand over `Http` + `ClientAuth` instead of `openidconnect`'s `exchange_code` /
+//! `exchange_refresh_token`: `oauth2` has no `private_key_jwt`, no "client_id in the body with
+//! Basic" quirk, and would parse the response into types that implement `Serialize`. Here the
+//! form body is exactly what `ClientAuth::apply` says and every token becomes a `Secret` the
+//! moment it is parsed.
+
+use serde::Deserialize;
+
+use super::error::LoginError;
+use super::metadata::from_http;
+use crate::client_auth::ClientAuth;
+use crate::http::{Http, HttpResponse};
+use crate::oauth_error::OAuthError;
+use crate::secret::Secret;
+use crate::trace::{StepKind, Trace};
+
+/// The tokens a successful token response carried, already wrapped.
+pub(crate) struct Issued {
+    pub id_token: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+}
+
+/// RFC 6749 §5.1, only the members we use; no `Debug`, and dropped right after parsing.
+#[derive(Deserialize)]
+struct WireTokenResponse {
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    id_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// What a request is for: decides the step kind and how a refusal is reported.
+#[derive(Clone, Copy)]
+pub(crate) enum Grant {
+    Code,
+    Refresh,
+}
+
+pub(crate) struct Endpoint<'a> {
+    pub http: &'a Http,
+    pub url: &'a url::Url,
+    pub auth: &'a ClientAuth,
+    /// The `aud` of a private_key_jwt assertion: the IdP's issuer (see `ClientAuth::apply`).
+    pub audience: &'a str,
+}
+
+impl Endpoint<'_> {
+    async fn post(
+        &self,
+        trace: &Trace,
+        kind: StepKind,
+        params: &[(&str, &str)],
+    ) -> Result<HttpResponse, LoginError> {
+        let applied = self
+            .auth
+            .apply(self.audience, self.http.clock().now())
+            .map_err(|e| LoginError::ClientAuth(e.to_string()))?;
+        let mut form: Vec<(&str, &str)> = params.to_vec();
+        form.extend(applied.form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut request = self.http.post_form(self.url, &form);
+        if let Some(authorization) = &applied.authorization {
+            let mut value = reqwest::header::HeaderValue::from_str(authorization.expose())
+                .map_err(|_| {
+                    LoginError::ClientAuth("the client credentials cannot form a header".into())
+                })?;
+            value.set_sensitive(true);
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+        let response = self
+            .http
+            .send(trace, kind, request)
+            .await
+            .map_err(from_http)?;
+        if response.status >= 500
+            || response
+                .oauth_error()
+                .is_some_and(|e| e.error == "temporarily_unavailable")
+        {
+            return Err(LoginError::Unreachable(format!(
+                "the IdP answered HTTP {}",
+                response.status
+            )));
+        }
+        Ok(response)
+    }
+
+    /// Code exchange or refresh; returns the wrapped tokens or the classified refusal.
+    pub async fn grant(
+        &self,
+        trace: &Trace,
+        grant: Grant,
+        params: &[(&str, &str)],
+    ) -> Result<Issued, LoginError> {
+        let kind = match grant {
+            Grant::Code => StepKind::Token,
+            Grant::Refresh => StepKind::Refresh,
+        };
+        let response = self.post(trace, kind, params).await?;
+        if !response.is_success() {
+            let err = response.oauth_error();
+            return Err(match (grant, err) {
+                (Grant::Refresh, Some(e)) if e.error == "invalid_grant" => {
+                    LoginError::SessionExpired(Some(e))
+                }
+                (Grant::Refresh, Some(e)) => LoginError::TokenRejected(e),
+                (Grant::Refresh, None) => LoginError::TokenRejected(not_oauth(response.status)),
+                (Grant::Code, e) => {
+                    LoginError::CodeExchange(e.unwrap_or_else(|| not_oauth(response.status)))
+                }
+            });
+        }
+        let wire: WireTokenResponse = response.json().map_err(|e| {
+            let why = format!("not a token response ({})", e.classify_name());
+            trace.annotate_last(kind, &why);
+            LoginError::InvalidResponse(why)
+        })?;
+        if wire.access_token.is_none() {
+            trace.annotate_last(kind, "the token response has no access_token");
+            return Err(LoginError::InvalidResponse(
+                "the token response has no access_token".into(),
+            ));
+        }
+        let wrap = |v: Option<String>| v.filter(|s| !s.is_empty()).map(Secret::new);
+        Ok(Issued {
+            id_token: wrap(wire.id_token),
+            refresh_token: wrap(wire.refresh_token),
+        })
+    }
+
+    /// RFC 7009 §2.1; a 200 means revoked (or already invalid, which is the same to us).
+    pub async fn revoke(
+        &self,
+        trace: &Trace,
+        token: &Secret,
+        hint: &str,
+    ) -> Result<(), LoginError> {
+        let params = [("token", token.expose()), ("token_type_hint", hint)];
+        let response = self.post(trace, StepKind::Revocation, &params).await?;
+        if response.is_success() {
+            return Ok(());
+        }
+        Err(LoginError::TokenRejected(
+            response
+                .oauth_error()
+                .unwrap_or_else(|| not_oauth(response.status)),
+        ))
+    }
+}
+
+/// A stand-in error body when the server's answer was not RFC 6749 JSON.
+fn not_oauth(status: u16) -> OAuthError {
+    OAuthError {
+        error: "invalid_response".into(),
+        error_description: Some(format!("HTTP {status} without an OAuth error body")),
+        error_uri: None,
+    }
+}
+
+/// serde_json's error category, without the message (which can quote the body).
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected members",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The admin-managed policy file (product.md contract): where it is found, what it may say,
+//! and errors that name the key path and what was expected.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub idp: IdpConfig,
+    pub connectors: Vec<ConnectorConfig>,
+    /// Where it was loaded from (shown by `status` and `doctor`).
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdpConfig {
+    /// Compared character for character with the discovered `issuer`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<SecretSource>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectorConfig {
+    pub id: String,
+    pub name: String,
+    pub mcp_url: url::Url,
+    pub client_id: String,
+    pub client_secret: Option<SecretSource>,
+    pub token_endpoint_auth_method: AuthMethod,
+    /// `None`: use the `WWW-Authenticate` scope, else the PRM `scopes_supported`.
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// Where a client secret comes from. Inline values are wrapped in `Secret` at once.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Inline(Secret),
+    File(PathBuf),
+    Env(String),
+}
+
+impl SecretSource {
+    pub fn resolve(&self) -> Result<Secret, PolicyError> {
+        match self {
+            Self::Inline(s) => Ok(s.clone()),
+            Self::File(path) => std::fs::read_to_string(path)
+                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
+                .map_err(|e| PolicyError::SecretUnavailable {
+                    what: format!("file {}", path.display()),
+                    why: e.to_string(),
+                }),
+            Self::Env(name) => {
+                std::env::var(name)
+                    .map(Secret::new)
+                    .map_err(|_| PolicyError::SecretUnavailable {
+                        what: format!("environment variable {name}"),
+                        why: "not set".into(),
+                    })
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(
+        "no policy file found: pass --policy FILE, set LANYARD_POLICY, or ask your admin to install one at {0}"
+    )]
+    NotFound(String),
+    #[error("cannot read policy file {path}: {why}")]
+    Unreadable { path: String, why: String },
+    #[error("policy file {path}: at `{key}`: {why}")]
+    Invalid {
+        path: String,
+        key: String,
+        why: String,
+    },
+    #[error("client secret from {what} is unavailable: {why}")]
+    SecretUnavailable { what: String, why: String },
+}
+
+/// The platform's managed location, where an admin (or MDM) installs the policy.
+pub fn managed_location() -> PathBuf {
+    if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/Lanyard/policy.json")
+    } else if cfg!(windows) {
+        let base = std::env::var_os("ProgramData").unwrap_or_else(|| "C:\\ProgramData".into());
+        PathBuf::from(base).join("Lanyard").join("policy.json")
+    } else {
+        PathBuf::from("/etc/lanyard/policy.json")
+    }
+}
+
+/// `--policy`, else `$LANYARD_POLICY`, else the managed location, else the user's config folder.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, PolicyError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("LANYARD_POLICY").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let managed = managed_location();
+    if managed.exists() {
+        return Ok(managed);
+    }
+    if let Some(user) = dirs::config_dir().map(|d| d.join("lanyard").join("policy.json"))
+        && user.exists()
+    {
+        return Ok(user);
+    }
+    Err(PolicyError::NotFound(managed.display().to_string()))
+}
+
+pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Unreadable {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    })?;
+    parse(&text, path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+    let shown = path.display().to_string();
+    let invalid = |key: String, why: String| PolicyError::Invalid {
+        path: shown.clone(),
+        key,
+        why,
+    };
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let raw: RawPolicy = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let key = if key == "." {
+            "(top level)".to_string()
+        } else {
+            key
+        };
+        invalid(key, e.into_inner().to_string())
+    })?;
+
+    check_url(&raw.idp.issuer).map_err(|why| invalid("idp.issuer".into(), why))?;
+    if raw.idp.client_id.trim().is_empty() {
+        return Err(invalid("idp.client_id".into(), "must not be empty".into()));
+    }
+    let idp_method = method_or_default(raw.idp.token_endpoint_auth_method, &raw.idp.client_secret);
+    require_secret(idp_method, &raw.idp.client_secret)
+        .map_err(|why| invalid("idp.client_secret".into(), why))?;
+    let scopes = raw.idp.scopes.unwrap_or_else(|| {
+        ["openid", "email", "profile", "offline_access"]
+            .map(String::from)
+            .to_vec()
+    });
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(invalid(
+            "idp.scopes".into(),
+            "must include \"openid\"".into(),
+        ));
+    }
+
+    let mut connectors = Vec::with_capacity(raw.connectors.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in raw.connectors.into_iter().enumerate() {
+        let at = |k: &str| format!("connectors[{i}].{k}");
+        if c.id.is_empty()
+            || !c
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            return Err(invalid(
+                at("id"),
+                "expected letters, digits, '-' or '_'".into(),
+            ));
+        }
+        if !seen.insert(c.id.clone()) {
+            return Err(invalid(
+                at("id"),
+                format!("duplicate connector id \"{}\"", c.id),
+            ));
+        }
+        let mcp_url = check_url(&c.mcp_url).map_err(|why| invalid(at("mcp_url"), why))?;
+        if c.client_id.trim().is_empty() {
+            return Err(invalid(at("client_id"), "must not be empty".into()));
+        }
+        let method = method_or_default(c.token_endpoint_auth_method, &c.client_secret);
+        require_secret(method, &c.client_secret)
+            .map_err(|why| invalid(at("client_secret"), why))?;
+        if let Some(scopes) = &c.scopes
+            && scopes.iter().any(|s| s.is_empty() || s.contains(' '))
+        {
+            return Err(invalid(
+                at("scopes"),
+                "each scope is one non-empty word".into(),
+            ));
+        }
+        connectors.push(ConnectorConfig {
+            name: c.name.unwrap_or_else(|| c.id.clone()),
+            id: c.id,
+            mcp_url,
+            client_id: c.client_id,
+            client_secret: c.client_secret.map(RawSecret::into_source),
+            token_endpoint_auth_method: method,
+            scopes: c.scopes,
+        });
+    }
+
+    Ok(Policy {
+        idp: IdpConfig {
+            issuer: raw.idp.issuer,
+            client_id: raw.idp.client_id,
+            client_secret: raw.idp.client_secret.map(RawSecret::into_source),
+            token_endpoint_auth_method: idp_method,
+            scopes,
+        },
+        connectors,
+        source: path.to_path_buf(),
+    })
+}
+
+fn check_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("expected an absolute URL ({e})"))?;
+    crate::http::check_endpoint(&url).map_err(|_| {
+        "expected an https URL (plain http is allowed only for 127.0.0.1/localhost)".to_string()
+    })?;
+    Ok(url)
+}
+
+fn method_or_default(method: Option<AuthMethod>, secret: &Option<RawSecret>) -> AuthMethod {
+    method.unwrap_or(if secret.is_some() {
+        AuthMethod::ClientSecretBasic
+    } else {
+        AuthMethod::None
+    })
+}
+
+fn require_secret(method: AuthMethod, secret: &Option<RawSecret>) -> Result<(), String> {
+    match (method, secret) {
+        (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => Err(format!(
+            "required when token_endpoint_auth_method is {}",
+            method.as_str()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    idp: RawIdp,
+    #[serde(default)]
+    connectors: Vec<RawConnector>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdp {
+    issuer: String,
+    client_id: String,
+    client_secret: Option<RawSecret>,
+    token_endpoint_auth_method: Option<AuthMethod>,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConnector {
+    id: String,
+    name: Option<String>,
+    mcp_url: String,
+    client_id: String,
+    client_secret: Option<RawSecret>,
+    token_endpoint_auth_method: Option<AuthMethod>,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a string, {\"file\": PATH} or {\"env\": NAME}")]
+enum RawSecret {
+    Inline(String),
+    File(FileRef),
+    Env(EnvRef),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRef {
+    file: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvRef {
+    env: String,
+}
+
+impl RawSecret {
+    fn into_source(self) -> SecretSource {
+        match self {
+            Self::Inline(s) => SecretSource::Inline(Secret::new(s)),
+            Self::File(f) => SecretSource::File(f.file),
+            Self::Env(e) => SecretSource::Env(e.env),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Policy, PolicyError> {
+        parse(s, Path::new("policy.json"))
+    }
+
+    const GOOD: &str = r#"{
+      "idp": {"issuer": "https://acme.okta.com", "client_id": "0oa1",
+              "client_secret": {"env": "ACME_SECRET"}, "token_endpoint_auth_method": "client_secret_post"},
+      "connectors": [
+        {"id": "linear", "name": "Linear", "mcp_url": "https://mcp.linear.app/mcp",
+         "client_id": "lanyard", "client_secret": "s3cret"},
+        {"id": "asana", "mcp_url": "https://mcp.asana.com/v2/mcp", "client_id": "c",
+         "token_endpoint_auth_method": "private_key_jwt", "scopes": ["default"]}
+      ]}"#;
+
+    #[test]
+    fn parses_the_contract_example() {
+        let p = parse_str(GOOD).unwrap();
+        assert_eq!(
+            p.idp.token_endpoint_auth_method,
+            AuthMethod::ClientSecretPost
+        );
+        assert_eq!(
+            p.idp.scopes,
+            ["openid", "email", "profile", "offline_access"]
+        );
+        assert_eq!(
+            p.connectors[0].token_endpoint_auth_method,
+            AuthMethod::ClientSecretBasic
+        );
+        assert_eq!(p.connectors[1].name, "asana");
+        assert!(
+            matches!(p.idp.client_secret, Some(SecretSource::Env(ref n)) if n == "ACME_SECRET")
+        );
+        assert!(format!("{p:?}").contains("[redacted]"));
+        assert!(!format!("{p:?}").contains("s3cret"));
+    }
+
+    fn err_of(s: &str) -> String {
+        parse_str(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_keys_name_the_path() {
+        let e = err_of(&GOOD.replace("\"name\": \"Linear\"", "\"nmae\": \"Linear\""));
+        assert!(e.contains("at `connectors[0].nmae`: unknown field"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_the_path_and_expectation() {
+        let e = err_of(&GOOD.replace("client_secret_post", "client_secret_jwt"));
+        assert!(e.contains("idp.token_endpoint_auth_method"), "{e}");
+        let e = err_of(&GOOD.replace("https://mcp.linear.app/mcp", "http://mcp.linear.app/mcp"));
+        assert!(
+            e.contains("connectors[0].mcp_url") && e.contains("https"),
+            "{e}"
+        );
+        let e = err_of(&GOOD.replace("\"id\": \"asana\"", "\"id\": \"linear\""));
+        assert!(
+            e.contains("connectors[1].id") && e.contains("duplicate"),
+            "{e}"
+        );
+        let e = err_of(&GOOD.replace("\"client_secret\": \"s3cret\"", "\"client_secret\": 5"));
+        assert!(
+            e.contains("connectors[0].client_secret") && e.contains("{\"file\": PATH}"),
+            "{e}"
+        );
+        let e = err_of(&GOOD.replace(r#""client_secret": {"env": "ACME_SECRET"}, "#, ""));
+        assert!(
+            e.contains("idp.client_secret") && e.contains("required"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_for_the_lab() {
+        let p = parse_str(&GOOD.replace("https://acme.okta.com", "http://127.0.0.1:4000")).unwrap();
+        assert_eq!(p.idp.issuer, "http://127.0.0.1:4000");
+    }
+
+    #[test]
+    fn secret_from_file_is_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s");
+        std::fs::write(&f, "abc\n").unwrap();
+        assert_eq!(SecretSource::File(f).resolve().unwrap().expose(), "abc");
+    }
+}

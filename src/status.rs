@@ -1,0 +1,67 @@
+//! `lanyard status --json` version 1 (product.md contract): the one view every host renders.
+//!
+//! Built only from the state file, never from the keyring or the network, so it is instant
+//! and needs no unlock. Every type here is `Serialize` and holds no `Secret` — by construction.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::connector::{ConnectorError, ConnectorState};
+
+pub const STATUS_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub version: u32,
+    pub session: SessionView,
+    pub connectors: Vec<ConnectorView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    SignedIn,
+    SignedOut,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub state: SessionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// When the IdP session (the ID token, or the refresh token if it is what renews) ends.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether Lanyard can renew it without the user (it holds an IdP refresh token).
+    pub renewable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorView {
+    pub id: String,
+    pub name: String,
+    pub mcp_url: String,
+    pub state: ConnectorState,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub tools: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ConnectorError>,
+}
+
+impl StatusView {
+    /// The CLI's exit-code contract: 0 fine, 3 sign-in needed, 4 a connector needs attention.
+    pub fn exit_code(&self) -> i32 {
+        if self.session.state != SessionState::SignedIn {
+            return 3;
+        }
+        if self.connectors.iter().any(|c| c.state.needs_attention()) {
+            return 4;
+        }
+        0
+    }
+}

@@ -1,0 +1,201 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import App from './App.svelte';
+import { createFakeBackend, type ScenarioName } from './lib/backend/fake';
+import type { Backend } from './lib/backend/types';
+
+function setup(scenario: ScenarioName, stepMs = 0) {
+  const backend = createFakeBackend(scenario, { stepMs });
+  const user = userEvent.setup();
+  render(App, { backend });
+  return { backend, user };
+}
+
+const signedInAs = () => screen.findByText('ada@lab.example');
+
+describe('App: loading, empty, error', () => {
+  it('shows a loading state until the status arrives', () => {
+    setup('loading');
+    expect(screen.getByText('Loading your status…')).toHaveAttribute('aria-busy', 'true');
+  });
+
+  it('shows the empty state when signed in with no connectors in policy', async () => {
+    setup('empty');
+    expect(await screen.findByText(/No connectors in your organisation's policy yet/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Refresh all' })).not.toBeInTheDocument();
+  });
+
+  it('shows code and message when getStatus fails, and retries', async () => {
+    const { backend, user } = setup('error');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent("Couldn't load your status.");
+    expect(alert).toHaveTextContent('The state file could not be read.');
+    expect(within(alert).getByText('state_unreadable').tagName).toBe('CODE');
+    const getStatus = vi.spyOn(backend, 'getStatus');
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(getStatus).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows code and message when a command fails, keeping the last status', async () => {
+    const { backend, user } = setup('ada');
+    await signedInAs();
+    vi.spyOn(backend, 'refresh').mockRejectedValue({ code: 'network', message: 'The network is down.' });
+    await user.click(screen.getByRole('button', { name: 'Refresh Linear' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('The network is down.');
+    expect(alert).toHaveTextContent('network');
+    expect(screen.getByText('ada@lab.example')).toBeInTheDocument();
+    await user.click(within(alert).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+});
+
+describe('App: ada signed in (4 granted, 3 denied, 1 unsupported)', () => {
+  it('shows the session and groups connectors', async () => {
+    setup('ada');
+    await signedInAs();
+    expect(screen.getByRole('heading', { name: 'Signed in' })).toBeInTheDocument();
+    expect(screen.getByText('idp.lab.example')).toBeInTheDocument();
+    expect(screen.getByText('00u1ada0lab0example')).toBeInTheDocument();
+    expect(screen.getByText(/^Session ends in 8 h 1[12] min/)).toBeInTheDocument();
+
+    const working = screen.getByRole('list', { name: /Working/ });
+    expect(within(working).getAllByRole('listitem').map((li) => li.getAttribute('data-state'))).toEqual(
+      Array(4).fill('granted'),
+    );
+    const unavailable = screen.getByRole('list', { name: /Not available to you/ });
+    expect(within(unavailable).getAllByText('Not granted by your organisation')).toHaveLength(3);
+    expect(within(unavailable).getByText('Not available zero-touch')).toBeInTheDocument();
+    expect(screen.getByText('expiry unknown')).toBeInTheDocument();
+    expect(screen.queryByRole('list', { name: /Needs attention/ })).not.toBeInTheDocument();
+  });
+
+  it('Refresh calls the backend with the connector id; Refresh all with none', async () => {
+    const { backend, user } = setup('ada');
+    await signedInAs();
+    const refresh = vi.spyOn(backend, 'refresh');
+    await user.click(screen.getByRole('button', { name: 'Refresh Supabase' }));
+    expect(refresh).toHaveBeenLastCalledWith('supabase');
+    await waitFor(() => expect(screen.getByText(/^Expires in (59|1 h 00) min/)).toBeInTheDocument());
+    await user.click(screen.getByRole('button', { name: 'Refresh all' }));
+    expect(refresh).toHaveBeenLastCalledWith();
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it('Sign out calls the backend and shows the signed-out state', async () => {
+    const { backend, user } = setup('ada');
+    await signedInAs();
+    const signOut = vi.spyOn(backend, 'signOut');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(signOut).toHaveBeenCalledWith();
+    expect(await screen.findByRole('heading', { name: 'Not signed in' })).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Not signed in.');
+  });
+});
+
+describe('App: signed out and sign-in', () => {
+  it('says what to do, and rows ask for sign-in without Refresh buttons', async () => {
+    setup('signed-out');
+    expect(await screen.findByRole('heading', { name: 'Not signed in' })).toBeInTheDocument();
+    expect(screen.getByText(/Sign in once with your company account/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Refresh/ })).not.toBeInTheDocument();
+    const attention = screen.getByRole('list', { name: /Needs attention/ });
+    expect(within(attention).getAllByRole('listitem')).toHaveLength(8);
+    // No cause left over from an earlier session: signed out is just "Sign in".
+    expect(within(attention).getAllByText('Sign in')).toHaveLength(8);
+    expect(screen.queryByText('invalid_target')).not.toBeInTheDocument();
+  });
+
+  it('expired session says so and offers Sign in', async () => {
+    setup('expired');
+    expect(await screen.findByRole('heading', { name: 'Session expired' })).toBeInTheDocument();
+    expect(screen.getByText(/has expired and cannot renew by itself/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+  });
+
+  it('Sign in calls the backend, then shows the result and announces it politely', async () => {
+    const { backend, user } = setup('signed-out');
+    const signIn = vi.spyOn(backend, 'signIn');
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    expect(signIn).toHaveBeenCalledWith();
+    await signedInAs();
+    expect(screen.getByRole('status')).toHaveTextContent(/Signed in as ada@lab\.example\. .*Linear: Granted/);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('shows progress with Cancel; Cancel calls the backend and is not an error', async () => {
+    const { backend, user } = setup('signed-out', 150);
+    const cancel = vi.spyOn(backend, 'cancelSignIn');
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('Finish signing in in your browser.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(cancel).toHaveBeenCalledWith();
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Not signed in' })).toBeInTheDocument();
+  });
+
+  it('a failed sign-in shows the code and message', async () => {
+    const { user } = setup('idp-unreachable');
+    await signedInAs();
+    // The token exchange failed, so the row names the IdP, not the connector.
+    expect(screen.getAllByText("Can't reach idp.lab.example; retrying")).toHaveLength(4);
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent("Can't reach idp.lab.example");
+    expect(alert).toHaveTextContent('idp_unreachable');
+  });
+
+  it('follows a sign-in started elsewhere (the tray) through events', async () => {
+    let emit: (p: Parameters<Parameters<Backend['onSignInProgress']>[0]>[0]) => void = () => {};
+    const backend = createFakeBackend('signed-out', { stepMs: 0 });
+    backend.onSignInProgress = async (cb) => {
+      emit = cb;
+      return () => {};
+    };
+    render(App, { backend });
+    await screen.findByRole('button', { name: 'Sign in' });
+    emit({ phase: 'resolving' });
+    expect(await screen.findByText('Signed in. Getting your connectors…')).toBeInTheDocument();
+    emit({ phase: 'failed', message: 'Callback timed out.' });
+    expect(await screen.findByRole('alert')).toHaveTextContent('Callback timed out.');
+  });
+});
+
+describe('App: every state and the shared countdown', () => {
+  it('renders each state once, with unreachable first and pending busy', async () => {
+    setup('every-state');
+    await signedInAs();
+    const attention = screen.getByRole('list', { name: /Needs attention/ });
+    expect(within(attention).getAllByRole('listitem').map((li) => li.dataset.state)).toEqual([
+      'misconfigured',
+      'needs_sign_in',
+      'unreachable',
+    ]);
+    expect(screen.getByText("Can't reach supabase.lab.example; retrying")).toBeInTheDocument();
+    expect(screen.getByRole('listitem', { name: 'Atlassian' })).toHaveAttribute('aria-busy', 'true');
+    expect(screen.getByText('invalid_client')).toBeInTheDocument();
+  });
+
+  it('all countdowns tick together', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    try {
+      vi.setSystemTime(Date.parse('2026-06-01T12:00:00Z'));
+      setup('every-state');
+      await signedInAs();
+      expect(screen.getByText('Expires in 54 min')).toBeInTheDocument();
+      expect(screen.getByText('Last token expires in 7 min')).toBeInTheDocument();
+      // One interval drives every row and the session card.
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(60_500);
+      await waitFor(() => expect(screen.getByText('Expires in 53 min')).toBeInTheDocument());
+      expect(screen.getByText('Last token expires in 6 min')).toBeInTheDocument();
+      expect(screen.getByText(/^Session ends in 8 h 11 min/)).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

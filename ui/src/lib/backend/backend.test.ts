@@ -1,0 +1,93 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import { createFakeBackend, selectBackend } from './index';
+import { tauriBackend } from './tauri';
+import { toAppError } from './types';
+
+const invokeMock = vi.mocked(invoke);
+const listenMock = vi.mocked(listen);
+
+describe('tauriBackend', () => {
+  beforeEach(() => {
+    invokeMock.mockReset().mockResolvedValue({ version: 1 });
+    listenMock.mockReset().mockResolvedValue(() => {});
+  });
+
+  it('calls the host commands by name with camelCase args', async () => {
+    await tauriBackend.getStatus();
+    await tauriBackend.signIn();
+    await tauriBackend.cancelSignIn();
+    await tauriBackend.signOut();
+    await tauriBackend.refresh('linear');
+    await tauriBackend.refresh();
+    expect(invokeMock.mock.calls).toEqual([
+      ['get_status', undefined],
+      ['sign_in', undefined],
+      ['cancel_sign_in', undefined],
+      ['sign_out', undefined],
+      ['refresh', { connectorId: 'linear' }],
+      ['refresh', { connectorId: null }],
+    ]);
+  });
+
+  it('passes the host {code, message} through, and wraps anything else', async () => {
+    invokeMock.mockRejectedValueOnce({ code: 'idp_unreachable', message: 'no route' });
+    await expect(tauriBackend.signIn()).rejects.toEqual({ code: 'idp_unreachable', message: 'no route' });
+    invokeMock.mockRejectedValueOnce('plain string from a panic');
+    await expect(tauriBackend.getStatus()).rejects.toEqual({ code: 'internal', message: 'plain string from a panic' });
+  });
+
+  it('listens to status-changed and sign-in-progress and hands over the payload', async () => {
+    const onStatus = vi.fn();
+    const onProgress = vi.fn();
+    await tauriBackend.onStatus(onStatus);
+    await tauriBackend.onSignInProgress(onProgress);
+    expect(listenMock.mock.calls.map((c) => c[0])).toEqual(['status-changed', 'sign-in-progress']);
+    const statusHandler = listenMock.mock.calls[0][1];
+    statusHandler({ event: 'status-changed', id: 1, payload: { version: 1 } });
+    expect(onStatus).toHaveBeenCalledWith({ version: 1 });
+  });
+});
+
+describe('toAppError', () => {
+  it('normalises errors to {code, message}', () => {
+    expect(toAppError(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
+    expect(toAppError({ code: 'x' })).toEqual({ code: 'x', message: '' });
+    expect(toAppError(undefined)).toEqual({ code: 'internal', message: 'Unexpected error' });
+  });
+});
+
+describe('selectBackend', () => {
+  const win = (search: string, tauri: boolean) =>
+    ({ location: { search }, ...(tauri ? { __TAURI_INTERNALS__: {} } : {}) }) as unknown as Window;
+
+  it('uses Tauri inside the app', () => {
+    expect(selectBackend(win('', true))).toBe(tauriBackend);
+  });
+
+  it('uses the fake in a plain browser, or when ?fake= asks for it', async () => {
+    expect(selectBackend(win('', false))).not.toBe(tauriBackend);
+    const forced = selectBackend(win('?fake=signed-out', true));
+    expect(forced).not.toBe(tauriBackend);
+    expect((await forced.getStatus()).session.state).toBe('signed_out');
+    expect((await selectBackend(win('?fake=', true)).getStatus()).session.state).toBe('signed_in');
+  });
+});
+
+describe('fakeBackend', () => {
+  it('refuses an unknown connector like the host would', async () => {
+    await expect(createFakeBackend('ada', { stepMs: 0 }).refresh('nope')).rejects.toMatchObject({ code: 'unknown_connector' });
+  });
+
+  it('never hands out shared mutable state', async () => {
+    const fake = createFakeBackend('ada', { stepMs: 0 });
+    const a = await fake.getStatus();
+    a.connectors.length = 0;
+    expect((await fake.getStatus()).connectors).toHaveLength(8);
+  });
+});

@@ -1,0 +1,255 @@
+// A scenario-driven stand-in for the Tauri host, so the window runs in a plain browser for tests,
+// screenshots and design work (`?fake=ada`). It mirrors the lab's default directory (product.md):
+// ada is granted Atlassian, Granola, Linear, Supabase; denied Asana, Canva, Figma; Slack unsupported.
+import type {
+  AppError,
+  Backend,
+  ConnectorView,
+  SignInProgress,
+  StatusView,
+} from './types';
+
+const ISSUER = 'https://idp.lab.example';
+const MIN = 60_000;
+
+type Outcome = Omit<ConnectorView, 'id' | 'name' | 'mcp_url'>;
+
+function connector(id: string, name: string, outcome: Outcome): ConnectorView {
+  return { id, name, mcp_url: `https://${id}.lab.example/mcp`, ...outcome };
+}
+
+const at = (now: number, minutes: number) => new Date(now + minutes * MIN).toISOString();
+
+const granted = (now: number, minutes: number | null, scopes: string[], tools: number): Outcome => ({
+  state: 'granted',
+  expires_at: minutes === null ? null : at(now, minutes),
+  scopes,
+  tools,
+});
+
+const denied = (code: string): Outcome => ({
+  state: 'denied',
+  expires_at: null,
+  scopes: [],
+  tools: null,
+  error: {
+    stage: 'token_exchange',
+    code,
+    description: 'The requested audience is not permitted for this user.',
+    hint: 'Your organisation has not given you this connector. Ask your IT admin if you need it.',
+  },
+});
+
+const unsupported: Outcome = {
+  state: 'unsupported',
+  expires_at: null,
+  scopes: [],
+  tools: null,
+  error: {
+    stage: 'discovery',
+    code: 'id_jag_not_supported',
+    hint: "This connector's server does not accept organisation-issued grants yet.",
+  },
+};
+
+const needsSignIn: Outcome = { state: 'needs_sign_in', expires_at: null, scopes: [], tools: null };
+
+/** The same connector once the session is gone: no grant, and no cause left over from before. */
+function withoutSession({ id, name, mcp_url }: ConnectorView): ConnectorView {
+  return { id, name, mcp_url, ...needsSignIn };
+}
+
+function adaConnectors(now: number): ConnectorView[] {
+  return [
+    connector('asana', 'Asana', denied('invalid_target')),
+    connector('atlassian', 'Atlassian', granted(now, 54, ['read:jira-work', 'read:confluence-content'], 6)),
+    connector('canva', 'Canva', denied('access_denied')),
+    connector('figma', 'Figma', denied('invalid_target')),
+    connector('granola', 'Granola', granted(now, null, ['notes:read'], 3)),
+    connector('linear', 'Linear', granted(now, 65, ['read', 'write'], 4)),
+    connector('slack', 'Slack', unsupported),
+    connector('supabase', 'Supabase', granted(now, 12, ['projects:read'], 9)),
+  ];
+}
+
+function signedIn(now: number, connectors: ConnectorView[]): StatusView {
+  return {
+    version: 1,
+    session: {
+      state: 'signed_in',
+      issuer: ISSUER,
+      subject: '00u1ada0lab0example',
+      email: 'ada@lab.example',
+      expires_at: at(now, 8 * 60 + 12),
+      renewable: true,
+    },
+    connectors,
+  };
+}
+
+function signedOut(now: number): StatusView {
+  return {
+    version: 1,
+    session: { state: 'signed_out', expires_at: null, renewable: false },
+    connectors: adaConnectors(now).map(withoutSession),
+  };
+}
+
+interface Scenario {
+  status(now: number): StatusView;
+  /** getStatus rejects with this (the window's error state). */
+  statusError?: AppError;
+  /** getStatus never settles (the window's loading state). */
+  neverLoads?: boolean;
+  /** signIn rejects with this after the browser phase. */
+  signInError?: AppError;
+  /** Status after a successful sign-in; defaults to ada's. */
+  afterSignIn?(now: number): StatusView;
+}
+
+export const SCENARIOS = {
+  ada: { status: (now) => signedIn(now, adaConnectors(now)) },
+  'signed-out': { status: signedOut },
+  expired: {
+    status: (now) => ({
+      version: 1,
+      session: { state: 'expired', issuer: ISSUER, subject: '00u1ada0lab0example', email: 'ada@lab.example', expires_at: at(now, -5), renewable: false },
+      connectors: adaConnectors(now).map((c) =>
+        c.state === 'granted' ? { ...c, expires_at: at(now, 3) } : withoutSession(c),
+      ),
+    }),
+  },
+  'idp-unreachable': {
+    status: (now) =>
+      signedIn(
+        now,
+        adaConnectors(now).map((c) =>
+          c.state === 'granted'
+            ? {
+                ...c,
+                state: 'unreachable',
+                expires_at: at(now, 4),
+                error: { stage: 'token_exchange', code: 'network', hint: 'Lanyard will retry on its own; check your network or VPN.' },
+              }
+            : c,
+        ),
+      ),
+    signInError: { code: 'idp_unreachable', message: "Can't reach idp.lab.example: connection refused." },
+  },
+  'every-state': {
+    status: (now) =>
+      signedIn(now, [
+        connector('linear', 'Linear', granted(now, 54, ['read', 'write'], 4)),
+        connector('granola', 'Granola', granted(now, null, ['notes:read'], 3)),
+        connector('asana', 'Asana', denied('invalid_target')),
+        connector('figma', 'Figma', needsSignIn),
+        connector('slack', 'Slack', unsupported),
+        connector('canva', 'Canva', {
+          state: 'misconfigured',
+          expires_at: null,
+          scopes: [],
+          tools: null,
+          error: { stage: 'jwt_bearer', code: 'invalid_client', description: 'Client authentication failed.', hint: 'Tell your IT admin: the client secret for Canva in the Lanyard policy is wrong or expired.' },
+        }),
+        connector('supabase', 'Supabase', {
+          state: 'unreachable',
+          expires_at: at(now, 7),
+          scopes: ['projects:read'],
+          tools: 9,
+          error: { stage: 'mcp', code: 'timeout', hint: 'Lanyard will retry on its own.' },
+        }),
+        connector('atlassian', 'Atlassian', { state: 'pending', expires_at: null, scopes: [], tools: null }),
+      ]),
+  },
+  empty: { status: (now) => signedIn(now, []), afterSignIn: (now) => signedIn(now, []) },
+  error: {
+    status: signedOut,
+    statusError: { code: 'state_unreadable', message: 'The state file could not be read.' },
+  },
+  loading: { status: signedOut, neverLoads: true },
+} satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
+export const DEFAULT_SCENARIO: ScenarioName = 'ada';
+
+export interface FakeOptions {
+  /** Delay between simulated steps; tests pass 0. */
+  stepMs?: number;
+}
+
+/** Unknown scenario names fall back to the default, so a typo still shows a window. */
+export function createFakeBackend(name: string, options: FakeOptions = {}): Backend {
+  const stepMs = options.stepMs ?? 700;
+  const scenario: Scenario = SCENARIOS[name as ScenarioName] ?? SCENARIOS[DEFAULT_SCENARIO];
+  let current = scenario.status(Date.now());
+  const statusListeners = new Set<(s: StatusView) => void>();
+  const progressListeners = new Set<(p: SignInProgress) => void>();
+  let cancelSignIn: (() => void) | null = null;
+
+  const wait = () => new Promise<void>((resolve) => setTimeout(resolve, stepMs));
+  const publish = (next: StatusView) => {
+    current = next;
+    statusListeners.forEach((cb) => cb(structuredClone(next)));
+    return structuredClone(next);
+  };
+  const progress = (p: SignInProgress) => progressListeners.forEach((cb) => cb(p));
+  const subscribe = <T>(set: Set<T>, cb: T) => {
+    set.add(cb);
+    return Promise.resolve(() => void set.delete(cb));
+  };
+
+  async function runSignIn(cancelled: () => boolean): Promise<StatusView> {
+    const cancelledError: AppError = { code: 'cancelled', message: 'Sign-in was cancelled.' };
+    for (const phase of ['opening_browser', 'waiting_for_browser'] as const) {
+      progress({ phase });
+      await wait();
+      if (cancelled()) throw cancelledError;
+    }
+    if (scenario.signInError) {
+      progress({ phase: 'failed', message: scenario.signInError.message });
+      throw scenario.signInError;
+    }
+    progress({ phase: 'resolving' });
+    await wait();
+    if (cancelled()) throw cancelledError;
+    progress({ phase: 'done' });
+    return publish((scenario.afterSignIn ?? SCENARIOS.ada.status)(Date.now()));
+  }
+
+  return {
+    getStatus() {
+      if (scenario.neverLoads) return new Promise(() => {});
+      if (scenario.statusError) return Promise.reject(scenario.statusError);
+      return Promise.resolve(structuredClone(current));
+    },
+    signIn() {
+      let cancelled = false;
+      cancelSignIn = () => (cancelled = true);
+      return runSignIn(() => cancelled).finally(() => (cancelSignIn = null));
+    },
+    async cancelSignIn() {
+      cancelSignIn?.();
+    },
+    async signOut() {
+      return publish(signedOut(Date.now()));
+    },
+    async refresh(connectorId?: string) {
+      const targets = (c: ConnectorView) => connectorId === undefined || c.id === connectorId;
+      if (!current.connectors.some(targets)) {
+        throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.` } satisfies AppError;
+      }
+      await wait();
+      // A renewal gives granted connectors a fresh hour; other outcomes are decided by policy
+      // or the network, so a refresh in the fake leaves them as they are.
+      const now = Date.now();
+      return publish({
+        ...current,
+        connectors: current.connectors.map((c) =>
+          targets(c) && c.state === 'granted' && c.expires_at !== null ? { ...c, expires_at: at(now, 60) } : c,
+        ),
+      });
+    },
+    onStatus: (cb) => subscribe(statusListeners, cb),
+    onSignInProgress: (cb) => subscribe(progressListeners, cb),
+  };
+}
