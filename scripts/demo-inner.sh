@@ -21,5 +21,24 @@ s = json.load(sys.stdin)
 for c in s["connectors"]:
     err = c.get("error") or {}
     print(f"  {c[\"id\"]:<10} {c[\"state\"]:<12} {err.get(\"code\", \"\")}")'
+
 echo
-echo "Demo state is in $DEMO/ (policy, state file, traces). The lab stops now."
+echo "==> the tray app, signed in to the lab"
+if [ -n "${DISPLAY:-}" ] && [ -z "${LANYARD_DEMO_HEADLESS:-}" ]; then
+  echo "Lanyard is running in your tray; quit it from the tray menu to end the demo."
+  target/debug/lanyard-app
+else
+  Xvfb :97 -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 &
+  XVFB=$!
+  export DISPLAY=:97
+  trap 'kill $APP $XVFB $LAB_PID 2>/dev/null || true' EXIT
+  target/debug/lanyard-app > "$DEMO/app.log" 2>&1 &
+  APP=$!
+  sleep 8
+  if command -v import >/dev/null; then
+    import -window root -crop 440x680+0+0 "$DEMO/window.png" 2>/dev/null || import -window root "$DEMO/window.png"
+    echo "No display here: the app ran under Xvfb; its window is in $DEMO/window.png"
+  fi
+fi
+echo
+echo "Demo state is in $DEMO/ (policy, state file, traces, window.png). The lab stops now."

@@ -10,6 +10,12 @@ fn main() {
             "refresh",
             "get_settings",
             "set_autostart",
+            "get_timeline",
+            "get_diagnostics",
+            "run_readiness",
+            "save_support_bundle",
+            "list_legacy",
+            "disconnect_legacy",
         ]),
     ))
     .expect("tauri build script");

@@ -137,8 +137,25 @@ pub async fn discover(
     if let Some(hit) = cache.get(mcp_url, http.clock().now()) {
         return Ok(hit);
     }
-    let challenge = probe(http, mcp_url, trace).await?;
-    let prm = protected_resource_metadata(http, mcp_url, challenge.as_ref(), trace).await?;
+    let (prm, challenge) = match probe(http, mcp_url, trace).await {
+        Ok(challenge) => (
+            protected_resource_metadata(http, mcp_url, challenge.as_ref(), trace).await?,
+            challenge,
+        ),
+        // Some servers let `initialize` through (and protect only tools), and 2026-07-28
+        // servers refuse a stateful `initialize` outright: RFC 9728's well-known locations
+        // still say whether, and where, the resource wants a token.
+        Err(
+            probe_error
+            @ (DiscoveryError::NoAuthRequired | DiscoveryError::UnexpectedStatus { .. }),
+        ) => (
+            protected_resource_metadata(http, mcp_url, None, trace)
+                .await
+                .map_err(|_| probe_error)?,
+            None,
+        ),
+        Err(other) => return Err(other),
+    };
     let issuer =
         prm.authorization_servers
             .first()

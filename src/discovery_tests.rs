@@ -334,3 +334,24 @@ async fn cache_reuses_for_an_hour_and_can_be_invalidated() {
     assert!(cache.wants_client_id_in_body("https://as"));
     assert!(!cache.wants_client_id_in_body("https://as/"));
 }
+
+#[tokio::test]
+async fn a_server_that_lets_initialize_through_is_still_found_by_well_known_metadata() {
+    // 200 to the unauthenticated initialize (tools are protected), or a 400 from a stateless
+    // 2026-07-28 server: the RFC 9728 document still leads to the authorization server.
+    for probe_status in [200_u16, 400] {
+        let stub = Stub::start(move |r, base| match r.path.as_str() {
+            "/mcp" if probe_status == 200 => {
+                Reply::json(200, json!({"jsonrpc": "2.0", "id": 0, "result": {}}))
+            }
+            "/mcp" => Reply::status(400),
+            "/.well-known/oauth-protected-resource/mcp" => prm(&format!("{base}/mcp"), base),
+            "/.well-known/oauth-authorization-server" => asm(base, base),
+            _ => Reply::status(404),
+        })
+        .await;
+        let meta = run(&stub, "/mcp").await.unwrap();
+        assert!(meta.supports_id_jag, "probe {probe_status}");
+        assert_eq!(meta.challenge_scopes, None);
+    }
+}

@@ -337,6 +337,7 @@ impl Lanyard {
         let subject = match subject {
             Ok(s) => s,
             Err(why) => {
+                self.save_session_trace(&session_trace);
                 self.fail_all(&connectors, why)?;
                 return Ok(());
             }
@@ -344,6 +345,7 @@ impl Lanyard {
         let idp = match self.idp_client(&session_trace).await {
             Ok(idp) => idp,
             Err(e) => {
+                self.save_session_trace(&session_trace);
                 self.fail_all(&connectors, NoSubject::Unreachable(e.to_string()))?;
                 return Ok(());
             }
@@ -389,8 +391,17 @@ impl Lanyard {
             })
             .collect();
         self.record(outcomes)?;
+        self.save_session_trace(&session_trace);
         self.announce();
         Ok(())
+    }
+
+    /// The session's own requests during a resolution (IdP discovery, refresh), for support.
+    fn save_session_trace(&self, trace: &Trace) {
+        let steps = trace.steps();
+        if !steps.is_empty() {
+            let _ = self.dir.save_trace("session-refresh", &steps);
+        }
     }
 
     async fn resolve_one(
@@ -437,6 +448,39 @@ impl Lanyard {
         (r, trace)
     }
 
+    /// One connector's keyring write (or removal) and trace file.
+    #[allow(
+        clippy::type_complexity,
+        reason = "a private pair consumed right away by `record`"
+    )]
+    fn record_io<'c>(
+        &self,
+        c: &'c ConnectorConfig,
+        (resolution, trace): (Resolution, Trace),
+    ) -> Result<
+        (
+            &'c ConnectorConfig,
+            Result<crate::connector::Grant, (ConnectorState, ConnectorError)>,
+        ),
+        EngineError,
+    > {
+        let _ = self.dir.save_trace(&c.id, &trace.steps());
+        match resolution {
+            Resolution::Granted(grant) => {
+                self.store
+                    .set(&items::access_token(&c.id), &grant.access_token)?;
+                Ok((c, Ok(grant)))
+            }
+            Resolution::Failed { state, error } => {
+                if state != ConnectorState::Unreachable {
+                    // A denial or misconfiguration ends what we held: never show stale access.
+                    self.store.delete(&items::access_token(&c.id))?;
+                }
+                Ok((c, Err((state, error))))
+            }
+        }
+    }
+
     /// Persists outcomes: tokens to the keyring, then every record in ONE state-file write
     /// (a fan-out of hundreds of connectors must not fsync hundreds of times).
     fn record(
@@ -444,24 +488,34 @@ impl Lanyard {
         outcomes: Vec<(&ConnectorConfig, (Resolution, Trace))>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let mut records = Vec::with_capacity(outcomes.len());
-        for (c, (resolution, trace)) in outcomes {
-            let _ = self.dir.save_trace(&c.id, &trace.steps());
-            match resolution {
-                Resolution::Granted(grant) => {
-                    self.store
-                        .set(&items::access_token(&c.id), &grant.access_token)?;
-                    records.push((c, Ok(grant)));
-                }
-                Resolution::Failed { state, error } => {
-                    if state != ConnectorState::Unreachable {
-                        // A denial or misconfiguration ends what we held: never show stale access.
-                        self.store.delete(&items::access_token(&c.id))?;
-                    }
-                    records.push((c, Err((state, error))));
-                }
-            }
+        // Keyring writes and trace files are independent per connector: do them on a few
+        // threads, so hundreds of connectors don't wait on one D-Bus round trip at a time.
+        let mut queue = outcomes;
+        let lanes = queue.len().clamp(1, 8);
+        let per_lane = queue.len().div_ceil(lanes);
+        let mut lanes_of_work = Vec::new();
+        while !queue.is_empty() {
+            let rest = queue.split_off(per_lane.min(queue.len()));
+            lanes_of_work.push(std::mem::replace(&mut queue, rest));
         }
+        let results: Vec<Result<_, EngineError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes_of_work
+                .into_iter()
+                .map(|lane| {
+                    scope.spawn(|| {
+                        lane.into_iter()
+                            .map(|(c, r)| self.record_io(c, r))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                // A panicking lane is a bug in our own code; surface it rather than lose records.
+                .flat_map(|h| h.join().expect("a record lane panicked"))
+                .collect()
+        });
+        let records = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         self.dir.update(|s| {
             for (c, outcome) in records {
                 let prev = s.connectors.get(&c.id).cloned();
@@ -476,6 +530,7 @@ impl Lanyard {
                         error: None,
                         updated_at: now,
                         failures: 0,
+                        as_issuer: Some(grant.as_issuer),
                         next_renewal_at: Some(schedule::renewal_at(
                             now,
                             grant.expires_at,
@@ -484,6 +539,7 @@ impl Lanyard {
                     },
                     Err((state, error)) => {
                         let failures = prev.as_ref().map_or(0, |p| p.failures) + 1;
+                        let prev_issuer = prev.as_ref().and_then(|p| p.as_issuer.clone());
                         // While unreachable, the last good expiry, scopes and tools stay visible.
                         let keep = prev.filter(|_| state == ConnectorState::Unreachable);
                         ConnectorRecord {
@@ -497,6 +553,7 @@ impl Lanyard {
                             updated_at: now,
                             failures,
                             next_renewal_at: retry_at(state, now, failures),
+                            as_issuer: prev_issuer,
                         }
                     }
                 };
@@ -675,6 +732,42 @@ impl Lanyard {
         Ok(report)
     }
 
+    /// What the legacy scanner and disconnect need: this policy's connectors (with the issuers
+    /// discovered so far), which of them hold a zero-touch grant, the keyring for queued
+    /// revocations. `home` is the folder whose MCP clients are scanned.
+    pub fn legacy_context(&self, home: PathBuf) -> crate::legacy::LegacyContext {
+        let state = self.dir.load().unwrap_or_default();
+        let issuers: std::collections::HashMap<String, String> = state
+            .connectors
+            .iter()
+            .filter_map(|(id, r)| r.as_issuer.clone().map(|i| (id.clone(), i)))
+            .collect();
+        let granted = self
+            .status()
+            .map(|s| {
+                s.connectors
+                    .into_iter()
+                    .filter(|c| c.state == ConnectorState::Granted)
+                    .map(|c| c.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        crate::legacy::LegacyContext {
+            home,
+            state_dir: self.dir.root().to_path_buf(),
+            index: crate::legacy::ConnectorIndex::from_policy(&self.policy).with_issuers(&issuers),
+            ema_granted: granted,
+            http: self.http.clone(),
+            store: self.store.clone(),
+            processes: crate::legacy::ProcessProbe::System,
+        }
+    }
+
+    /// The IdP session's ID token, for the diagnostics token inspector (decoded, never shown).
+    pub fn id_token(&self) -> Result<Option<Secret>, EngineError> {
+        Ok(self.store.get(items::ID_TOKEN)?)
+    }
+
     /// The access token for one connector, for hosts that hand it to an MCP client in-process.
     pub fn access_token(&self, connector_id: &str) -> Result<Option<Secret>, EngineError> {
         Ok(self.store.get(&items::access_token(connector_id))?)
@@ -767,6 +860,7 @@ fn pending_record(c: &ConnectorConfig, now: DateTime<Utc>) -> ConnectorRecord {
         updated_at: now,
         failures: 0,
         next_renewal_at: None,
+        as_issuer: None,
     }
 }
 

@@ -139,6 +139,12 @@ pub async fn request_id_jag(
         trace,
     )
     .await?;
+    // What was asked for, on the step, whatever the answer: support compares it with the
+    // ID-JAG's claims (diagnose::timeline "key claims").
+    trace.attach_claims(
+        StepKind::TokenExchange,
+        serde_json::json!({"requested": {"audience": audience, "resource": resource, "scope": scope}}),
+    );
     if !response.is_success() {
         return Err(failure(&response));
     }
@@ -157,6 +163,13 @@ pub async fn request_id_jag(
     let claims = IdJagClaims::dangerous_unverified(&id_jag);
     if let Some(jti) = &claims.jti_fingerprint {
         trace.annotate_last(StepKind::TokenExchange, &format!("ID-JAG jti {jti}"));
+    }
+    // `IdJagClaims` holds no token (the jti only as a fingerprint).
+    if let Ok(decoded) = serde_json::to_value(&claims) {
+        trace.attach_claims(
+            StepKind::TokenExchange,
+            serde_json::json!({"id_jag": decoded}),
+        );
     }
     Ok(IssuedIdJag {
         id_jag,
@@ -196,6 +209,10 @@ pub async fn redeem_id_jag(
         trace,
     )
     .await?;
+    trace.attach_claims(
+        StepKind::JwtBearer,
+        serde_json::json!({"requested": {"resource": &meta.resource, "scope": &scope, "client_id": &auth.client_id}}),
+    );
     if !response.is_success() {
         let err = failure(&response);
         if let ExchangeError::OAuth { status, error } = &err
@@ -222,6 +239,11 @@ pub async fn redeem_id_jag(
             .collect(),
         None => scopes.to_vec(),
     };
+    trace.attach_claims(
+        StepKind::JwtBearer,
+        serde_json::json!({"granted": {"scope": &scopes, "expires_at": expires_at,
+                                       "token_type": raw.token_type.as_deref().unwrap_or("Bearer")}}),
+    );
     Ok(RedeemedToken {
         access_token: raw.access_token,
         expires_at,

@@ -53,6 +53,10 @@ pub struct ConnectorRecord {
     pub failures: u32,
     /// When the renewal scheduler should next look at this connector.
     pub next_renewal_at: Option<DateTime<Utc>>,
+    /// The connector's authorization-server issuer, once discovered: lets the legacy scanner
+    /// match other clients' tokens to this connector without network access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_issuer: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +157,8 @@ impl StateDir {
             path: path.display().to_string(),
             why: e.to_string(),
         })?;
-        write_atomic(&path, &bytes)
+        // Traces are diagnostics, rewritten every run: rename for atomicity, but no fsync.
+        write_replace(&path, &bytes)
     }
 
     pub fn load_trace(&self, name: &str) -> Vec<Step> {
@@ -199,6 +204,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     Ok(())
 }
 
+/// Temp file + rename without fsync: never torn, but may be lost in a power cut.
+fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".lanyard-")
+        .tempfile_in(dir)
+        .map_err(|e| io_err(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
+    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
+    Ok(())
+}
+
 fn create_private_dir(path: &Path) -> Result<(), StateError> {
     std::fs::create_dir_all(path).map_err(|e| io_err(path, e))?;
     #[cfg(unix)]
@@ -233,6 +250,7 @@ mod tests {
             updated_at: Utc::now(),
             failures: 0,
             next_renewal_at: None,
+            as_issuer: None,
         }
     }
 

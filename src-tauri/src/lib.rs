@@ -5,7 +5,9 @@ pub mod app_state;
 pub mod commands;
 pub mod dto;
 pub mod events;
+pub mod legacy;
 pub mod notify;
+pub mod support;
 pub mod tray;
 pub mod tray_model;
 

@@ -44,12 +44,24 @@ fn menu<R: Runtime>(app: &AppHandle<R>, entries: &[MenuEntry]) -> tauri::Result<
     Ok(menu)
 }
 
+/// Counts legacy connections for the menu (a quick scan of the home folder's client files).
+fn legacy_count<R: Runtime>(app: &AppHandle<R>) -> tray_model::LegacyCount {
+    let Ok(engine) = app.state::<AppState>().engine() else {
+        return Default::default();
+    };
+    let report = engine.legacy_context(crate::legacy::home()).scan();
+    tray_model::LegacyCount {
+        total: report.entries.len(),
+        covered: report.entries.iter().filter(|e| e.covered_by_ema).count(),
+    }
+}
+
 pub fn create<R: Runtime>(
     app: &AppHandle<R>,
     status: &StatusView,
     lead: Duration,
 ) -> tauri::Result<()> {
-    let model = tray_model::build(status, Utc::now(), lead);
+    let model = tray_model::build(status, legacy_count(app), Utc::now(), lead);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(model.icon))
         .tooltip(&model.tooltip)
@@ -64,7 +76,7 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, status: &StatusView, lead: Duratio
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let model = tray_model::build(status, Utc::now(), lead);
+    let model = tray_model::build(status, legacy_count(app), Utc::now(), lead);
     let _ = tray.set_icon(Some(icon(model.icon)));
     let _ = tray.set_tooltip(Some(&model.tooltip));
     if let Ok(m) = menu(app, &model.menu) {
@@ -74,7 +86,7 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, status: &StatusView, lead: Duratio
 
 fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
-        tray_model::OPEN | tray_model::SIGN_IN => {
+        tray_model::OPEN | tray_model::SIGN_IN | tray_model::LEGACY => {
             crate::show_main_window(app);
         }
         tray_model::REFRESH => {

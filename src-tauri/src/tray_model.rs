@@ -44,7 +44,21 @@ pub const SIGN_IN: &str = "sign_in";
 pub const SIGN_OUT: &str = "sign_out";
 pub const QUIT: &str = "quit";
 
-pub fn build(status: &StatusView, now: DateTime<Utc>, warn_before: Duration) -> TrayModel {
+/// Legacy per-user connections found on the machine: (all, covered by zero-touch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LegacyCount {
+    pub total: usize,
+    pub covered: usize,
+}
+
+pub const LEGACY: &str = "legacy";
+
+pub fn build(
+    status: &StatusView,
+    legacy: LegacyCount,
+    now: DateTime<Utc>,
+    warn_before: Duration,
+) -> TrayModel {
     let s = &status.session;
     let signed_in = s.state == SessionState::SignedIn;
     let who = s
@@ -106,6 +120,18 @@ pub fn build(status: &StatusView, now: DateTime<Utc>, warn_before: Duration) -> 
             ConnectorState::Pending => "working…".into(),
         };
         menu.push(MenuEntry::Label(format!("{}: {what}", c.name)));
+    }
+    if legacy.total > 0 {
+        menu.push(MenuEntry::Separator);
+        let covered = if legacy.covered > 0 {
+            format!(" ({} covered by zero-touch)", legacy.covered)
+        } else {
+            String::new()
+        };
+        menu.push(MenuEntry::Action {
+            id: LEGACY,
+            label: format!("Legacy connections: {}{covered}…", legacy.total),
+        });
     }
     menu.push(MenuEntry::Separator);
     if signed_in {
@@ -230,7 +256,7 @@ mod tests {
             ],
             now,
         );
-        let m = build(&s, now, Duration::minutes(15));
+        let m = build(&s, LegacyCount::default(), now, Duration::minutes(15));
         assert_eq!(
             m.icon,
             TrayIcon::AllGood,
@@ -272,13 +298,32 @@ mod tests {
             })
         );
         assert_eq!(m.tooltip, "Lanyard: 1 connectors granted");
+        assert!(
+            !m.menu
+                .iter()
+                .any(|e| matches!(e, MenuEntry::Action { id: LEGACY, .. })),
+            "none found, no line"
+        );
+        let with_legacy = build(
+            &s,
+            LegacyCount {
+                total: 5,
+                covered: 3,
+            },
+            now,
+            Duration::minutes(15),
+        );
+        assert!(with_legacy.menu.contains(&MenuEntry::Action {
+            id: LEGACY,
+            label: "Legacy connections: 5 (3 covered by zero-touch)…".into()
+        }));
     }
 
     #[test]
     fn icon_follows_the_worst_state() {
         let now = Utc::now();
         let out = status(SessionState::SignedOut, false, 0, vec![], now);
-        let m = build(&out, now, Duration::minutes(15));
+        let m = build(&out, LegacyCount::default(), now, Duration::minutes(15));
         assert_eq!(m.icon, TrayIcon::SignedOut);
         assert!(m.menu.contains(&MenuEntry::Action {
             id: SIGN_IN,
@@ -303,7 +348,13 @@ mod tests {
             now,
         );
         assert_eq!(
-            build(&unreachable, now, Duration::minutes(15)).icon,
+            build(
+                &unreachable,
+                LegacyCount::default(),
+                now,
+                Duration::minutes(15)
+            )
+            .icon,
             TrayIcon::NeedsAttention
         );
 
@@ -314,7 +365,7 @@ mod tests {
             vec![connector("linear", ConnectorState::Granted, Some(100), now)],
             now,
         );
-        let m = build(&ending, now, Duration::minutes(15));
+        let m = build(&ending, LegacyCount::default(), now, Duration::minutes(15));
         assert_eq!(m.icon, TrayIcon::SessionEndingSoon);
         assert_eq!(
             m.menu[0],
@@ -323,7 +374,7 @@ mod tests {
 
         let not_yet = status(SessionState::SignedIn, false, 20 * 60, vec![], now);
         assert_eq!(
-            build(&not_yet, now, Duration::minutes(15)).icon,
+            build(&not_yet, LegacyCount::default(), now, Duration::minutes(15)).icon,
             TrayIcon::AllGood
         );
     }

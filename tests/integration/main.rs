@@ -4,8 +4,10 @@
 mod support;
 
 mod canary;
+mod diagnose;
 mod faults;
 mod grants;
 mod keyring;
+mod legacy;
 mod renewal;
 mod security;

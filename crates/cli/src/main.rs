@@ -53,6 +53,48 @@ enum Command {
     Logout,
     /// Print this device's public key (JWK) for private_key_jwt registration at the IdP.
     DeviceKey,
+    /// Per-user OAuth tokens other MCP clients left on this machine: list, disconnect, restore.
+    Legacy {
+        /// The home folder to scan (default: yours).
+        #[arg(long, global = true, env = "LANYARD_LEGACY_HOME")]
+        home: Option<PathBuf>,
+        #[command(subcommand)]
+        action: LegacyAction,
+    },
+    /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
+    /// support ticket (no token, code or secret; token-like values become short hashes).
+    Doctor {
+        /// Write the support bundle (JSON) to this file.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Also run the readiness check against every connector (sends test requests).
+        #[arg(long)]
+        readiness: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LegacyAction {
+    /// List every legacy connection found, and whether zero-touch covers it.
+    List,
+    /// Back up, remove locally, then revoke at the server; prints a receipt per entry.
+    Disconnect {
+        /// Entry ids from `lanyard legacy list`.
+        ids: Vec<String>,
+        /// Every entry whose connector Lanyard holds a zero-touch grant for.
+        #[arg(long, conflicts_with = "ids")]
+        covered: bool,
+        /// Say what would happen; change nothing on disk or at any server.
+        #[arg(long)]
+        dry_run: bool,
+        /// Go ahead even while the owning application is running or holds its lock.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a disconnected entry back into its file (a revoked token stays revoked).
+    Restore { backup_id: String },
+    /// Retry revocations that failed earlier.
+    Retry,
 }
 
 fn main() -> ExitCode {
@@ -135,6 +177,33 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::logout(&report, cli.json);
             Ok(0)
         }
+        Command::Legacy { home, action } => {
+            let home = home.or_else(dirs_home).unwrap_or_default();
+            let ctx = engine.legacy_context(home);
+            legacy(&ctx, action, cli.json).await
+        }
+        Command::Doctor { bundle, readiness } => {
+            let opts = lanyard::diagnose::doctor::DoctorOptions {
+                readiness,
+                verify_signatures: true,
+            };
+            let report = lanyard::diagnose::doctor::doctor_with(&engine, &opts).await;
+            if let Some(path) = &bundle {
+                match lanyard::diagnose::bundle::write_bundle(&report, path) {
+                    Ok(()) => eprintln!(
+                        "Support bundle written to {} (incident {}).",
+                        path.display(),
+                        report.incident_id
+                    ),
+                    Err(e) => {
+                        eprintln!("lanyard: could not write the bundle: {e}");
+                        return Ok(1);
+                    }
+                }
+            }
+            render::doctor(&report, cli.json);
+            Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
+        }
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());
@@ -143,14 +212,100 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
     }
 }
 
-/// Logs go to stderr, filtered by `LANYARD_LOG` (e.g. `LANYARD_LOG=debug`); default warnings.
-/// The core never logs a token, so any level is safe to share.
+fn dirs_home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+async fn legacy(
+    ctx: &lanyard::legacy::LegacyContext,
+    action: LegacyAction,
+    json: bool,
+) -> Result<u8, EngineError> {
+    use lanyard::legacy::{DisconnectOptions, Revocation};
+    match action {
+        LegacyAction::List => {
+            render::legacy_list(&ctx.scan(), json);
+            Ok(0)
+        }
+        LegacyAction::Disconnect {
+            ids,
+            covered,
+            dry_run,
+            force,
+        } => {
+            let ids = if covered {
+                lanyard::legacy::covered_ids(&ctx.scan())
+            } else {
+                ids
+            };
+            if ids.is_empty() {
+                eprintln!(
+                    "Nothing to disconnect: name entry ids from `lanyard legacy list`, or use --covered."
+                );
+                return Ok(if covered { 0 } else { 2 });
+            }
+            let receipts =
+                lanyard::legacy::disconnect(&ids, DisconnectOptions { dry_run, force }, ctx).await;
+            render::receipts(&receipts, json);
+            let failed = receipts.iter().any(|r| !r.removed_locally && !dry_run)
+                || receipts
+                    .iter()
+                    .any(|r| matches!(r.revocation, Revocation::Failed { .. }));
+            Ok(if failed { 4 } else { 0 })
+        }
+        LegacyAction::Restore { backup_id } => match lanyard::legacy::restore(&backup_id, ctx) {
+            Ok(report) => {
+                if json {
+                    render::json_line(&report);
+                } else {
+                    println!("{}", report.message);
+                }
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("lanyard: {e}");
+                Ok(1)
+            }
+        },
+        LegacyAction::Retry => match lanyard::legacy::retry_queued(ctx).await {
+            Ok(receipts) => {
+                render::receipts(&receipts, json);
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("lanyard: {e}");
+                Ok(1)
+            }
+        },
+    }
+}
+
+/// Logs go to stderr (level `LANYARD_LOG`, default warnings) and to a size-rotated, redacted
+/// file in the platform log folder (level `LANYARD_LOG`, default info) that `doctor` names.
+/// The core never logs a token, and the file writer redacts token-shaped text anyway.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let stderr_filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_filter(stderr_filter);
+    let file = lanyard::diagnose::logs::RotatingLog::open_default()
+        .ok()
+        .map(|log| {
+            let level = lanyard::diagnose::logs::level_from_env("info");
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || log.clone())
+                .with_filter(tracing_subscriber::EnvFilter::new(level))
+        });
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
         .init();
 }

@@ -114,6 +114,166 @@ pub fn logout(report: &LogoutReport, json: bool) {
     }
 }
 
+pub fn doctor(report: &lanyard::diagnose::doctor::DoctorReport, json: bool) {
+    use lanyard::diagnose::timeline::Outcome;
+    if json {
+        return json_line(report);
+    }
+    let env = &report.environment;
+    println!(
+        "Lanyard doctor · incident {} · {}",
+        report.incident_id,
+        report.generated_at.to_rfc3339()
+    );
+    println!("  app {} on {} {}", env.app_version, env.os, env.arch);
+    let keyring = if env.keyring.reachable {
+        "reachable".to_string()
+    } else {
+        format!(
+            "NOT reachable ({})",
+            env.keyring.error.clone().unwrap_or_default()
+        )
+    };
+    println!("  keyring {}: {keyring}", env.keyring.backend);
+    println!(
+        "  policy {} · IdP {} · {} connectors",
+        report.policy.source, report.policy.idp_issuer, report.policy.connectors
+    );
+    for p in &report.policy.problems {
+        println!("  policy problem: {p}");
+    }
+    println!("  log file {}", env.log_file);
+    match &report.clock.warning {
+        Some(w) => println!("  clock: {w}"),
+        None => println!("  clock: in step with the servers Lanyard talked to"),
+    }
+    if let Some(s) = &report.status {
+        println!();
+        status(s, false);
+    }
+    for t in report
+        .timelines
+        .iter()
+        .filter(|t| t.outcome == Outcome::Failed)
+    {
+        println!();
+        println!("── {} ─ what happened", t.name);
+        for step in &t.steps {
+            let status = step
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".into());
+            let err = step
+                .oauth_error
+                .as_ref()
+                .map(|e| format!(" {}", e.error))
+                .unwrap_or_default();
+            println!(
+                "  {:<34} {:>4} {:>6} ms{err}",
+                step.leg, status, step.duration_ms
+            );
+        }
+        if let Some(f) = &t.failure {
+            println!("  cause: {}", f.cause);
+            if let Some(d) = &f.server_description {
+                println!("  the server said: {d}");
+            }
+            if let Some(n) = &f.clock_note {
+                println!("  clock: {n}");
+            }
+            println!("  employee: {}", f.employee);
+            println!("  admin: {}", f.admin);
+        }
+    }
+    for r in &report.readiness {
+        println!();
+        println!(
+            "── readiness of {} : {}",
+            r.mcp_url,
+            if r.ready { "ready" } else { "NOT ready" }
+        );
+        for c in &r.checks {
+            println!(
+                "  {:<8} {} — {}",
+                format!("{:?}", c.outcome).to_lowercase(),
+                c.title,
+                c.detail
+            );
+        }
+    }
+}
+
+pub fn legacy_list(report: &lanyard::legacy::ScanReport, json: bool) {
+    if json {
+        return json_line(report);
+    }
+    if report.entries.is_empty() {
+        println!("No per-user OAuth tokens from other MCP clients were found.");
+    }
+    let now = Utc::now();
+    for e in &report.entries {
+        let what = e
+            .connector_id
+            .clone()
+            .or_else(|| e.server_url.clone())
+            .unwrap_or_else(|| "unknown server".into());
+        let expiry = e
+            .expires_at
+            .map(|x| left(x, now))
+            .unwrap_or_else(|| "expiry unknown".into());
+        let refresh = if e.has_refresh_token {
+            " · refresh token"
+        } else {
+            ""
+        };
+        let covered = if e.covered_by_ema {
+            " · covered by zero-touch"
+        } else {
+            ""
+        };
+        let account = e
+            .account
+            .as_ref()
+            .map(|a| format!(" · {a}"))
+            .unwrap_or_default();
+        println!(
+            "  {}  {:<14} {what}{account} · {expiry}{refresh}{covered}",
+            e.id,
+            e.client.label()
+        );
+        if let Some(n) = &e.note {
+            println!("      {n}");
+        }
+    }
+    for p in &report.problems {
+        println!("  could not read: {p}");
+    }
+    let covered = report
+        .entries
+        .iter()
+        .filter(|e| e.covered_by_ema && e.can_disconnect)
+        .count();
+    if covered > 0 {
+        println!(
+            "\n{covered} covered by zero-touch: `lanyard legacy disconnect --covered` removes them (add --dry-run to preview)."
+        );
+    }
+}
+
+pub fn receipts(receipts: &[lanyard::legacy::Receipt], json: bool) {
+    if json {
+        return json_line(&receipts);
+    }
+    for r in receipts {
+        let backup = r
+            .backup_id
+            .as_ref()
+            .map(|b| format!(" (restore: lanyard legacy restore {b})"))
+            .unwrap_or_default();
+        println!("  {}  {}{backup}", r.entry_id, r.message);
+    }
+}
+
 pub fn error(e: &EngineError) {
     eprintln!("lanyard: {e}");
     eprintln!("  what to do: {} (code: {})", e.hint(), e.code());

@@ -1,5 +1,5 @@
 //! Loopback-only admin endpoints on the IdP listener (`/lab/*`): health, fault knobs, the
-//! grants the lab still honours, and client registration for tests.
+//! grants the lab still honours, the connectors' endpoints, and client registration for tests.
 
 use axum::Router;
 use axum::extract::State;
@@ -20,6 +20,7 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route("/lab/health", get(health))
         .route("/lab/faults", get(get_faults).post(post_faults))
         .route("/lab/grants", get(grants))
+        .route("/lab/connectors", get(connectors))
         .route("/lab/clients", post(register_client))
         .with_state(state)
 }
@@ -56,6 +57,26 @@ pub fn apply_faults(state: &LabState, patch: FaultsPatch) -> Result<(), String> 
 
 async fn grants(State(state): State<Arc<LabState>>) -> Response {
     axum::Json(state.grants()).into_response()
+}
+
+/// Each connector's MCP URL and authorization-server endpoints (for `seed-legacy`).
+async fn connectors(State(state): State<Arc<LabState>>) -> Response {
+    let list: Vec<serde_json::Value> = state
+        .connectors
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.spec.id,
+                "name": c.spec.name,
+                "mcp_url": c.mcp_url,
+                "issuer": c.issuer,
+                "authorization_endpoint": c.authorization_endpoint(),
+                "token_endpoint": c.token_endpoint(),
+                "revocation_endpoint": c.revocation_endpoint(),
+            })
+        })
+        .collect();
+    axum::Json(list).into_response()
 }
 
 #[derive(Deserialize)]

@@ -43,6 +43,8 @@ pub struct ConnectorSpec {
     pub issuer_path: &'static str,
     /// Whether the MCP 401 names the PRM URL (`resource_metadata`).
     pub challenge_names_metadata: bool,
+    /// `--broken-connectors`: the one duty this connector deliberately neglects.
+    pub broken: Option<crate::broken::Breakage>,
 }
 
 impl ConnectorSpec {
@@ -60,6 +62,7 @@ impl ConnectorSpec {
             supports_id_jag: true,
             issuer_path: "",
             challenge_names_metadata: true,
+            broken: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 mod authorize;
+mod broken;
 mod catalogue;
 mod client_auth;
 mod clock;
@@ -16,12 +17,14 @@ mod keys;
 mod oauth;
 mod policy_out;
 mod ready;
+mod seed_legacy;
 mod state;
 
 pub use catalogue::{ClientMethod, LEGACY_CLIENT_ID};
 pub use directory::Directory;
 pub use faults::Faults;
 pub use ready::{Ready, ReadyConnector};
+pub use seed_legacy::{SeedReport, SeededEntry, seed_legacy};
 pub use state::{GrantRecord, IDP_CLIENT_ID};
 
 use anyhow::Context as _;
@@ -55,6 +58,9 @@ pub struct LabOptions {
     pub token_lifetime_secs: Option<u64>,
     /// Extra connectors `synth-001`…, granted to Everyone.
     pub synthetic_connectors: usize,
+    /// Add the deliberately broken connectors (`broken-…`, granted to Everyone), each
+    /// neglecting one duty, for the readiness check's tests.
+    pub broken_connectors: bool,
 }
 
 /// A running lab; dropping it or calling `shutdown()` stops every listener.
@@ -84,8 +90,14 @@ impl Lab {
         {
             anyhow::bail!("--auto-login {email}: no such user in the directory");
         }
-        let specs = catalogue::catalogue(opts.synthetic_connectors);
-        for spec in specs.iter().filter(|s| s.id.starts_with("synth-")) {
+        let mut specs = catalogue::catalogue(opts.synthetic_connectors);
+        if opts.broken_connectors {
+            specs.extend(broken::specs());
+        }
+        for spec in specs
+            .iter()
+            .filter(|s| s.id.starts_with("synth-") || s.broken.is_some())
+        {
             directory.grant_to_group("Everyone", &spec.id);
         }
 
@@ -179,7 +191,10 @@ impl Lab {
             stop.subscribe(),
         ));
         for (idx, listener) in connector_listeners.into_iter().enumerate() {
-            let (router, end) = connector::router(state.clone(), idx);
+            let (router, end) = match state.connectors[idx].spec.broken {
+                Some(b) => broken::router(state.clone(), idx, b),
+                None => connector::router(state.clone(), idx),
+            };
             end_sessions.push(end);
             tasks.push(serve(
                 listener,

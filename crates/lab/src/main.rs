@@ -1,4 +1,5 @@
-//! The `lanyard-lab` command: `serve` starts the lab and prints the one ready line.
+//! The `lanyard-lab` command: `serve` starts the lab and prints the one ready line;
+//! `seed-legacy` fills a home folder with legacy per-user tokens from a running lab.
 
 use clap::{Parser, Subcommand};
 use lanyard_lab::{Directory, Lab, LabOptions};
@@ -36,6 +37,20 @@ enum Command {
         token_lifetime_secs: Option<u64>,
         #[arg(long, default_value_t = 0)]
         synthetic_connectors: usize,
+        /// Add connectors that each neglect one server duty (for readiness-check tests).
+        #[arg(long)]
+        broken_connectors: bool,
+    },
+    /// Sign a user into lab connectors with per-user OAuth and write the real tokens into
+    /// other MCP clients' token stores under DIR; prints a JSON report (no tokens).
+    SeedLegacy {
+        /// The running lab's base URL (`base` of the ready line).
+        #[arg(long, value_name = "BASE")]
+        lab: String,
+        #[arg(long, value_name = "DIR")]
+        home: PathBuf,
+        #[arg(long, value_name = "EMAIL", default_value = "ada@lab.example")]
+        user: String,
     },
 }
 
@@ -47,6 +62,13 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    let command = Cli::parse().command;
+    if let Command::SeedLegacy { lab, home, user } = &command {
+        let report = lanyard_lab::seed_legacy(lab, home, user).await?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    // Seed-legacy returned above, so this is `serve`.
     let Command::Serve {
         port,
         auto_login,
@@ -56,7 +78,11 @@ async fn main() -> anyhow::Result<()> {
         clock_offset_secs,
         token_lifetime_secs,
         synthetic_connectors,
-    } = Cli::parse().command;
+        broken_connectors,
+    } = command
+    else {
+        return Ok(());
+    };
     let directory = directory.map(|p| Directory::from_file(&p)).transpose()?;
     let lab = Lab::start(LabOptions {
         port,
@@ -67,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
         clock_offset_secs,
         token_lifetime_secs,
         synthetic_connectors,
+        broken_connectors,
     })
     .await?;
     let mut stdout = std::io::stdout().lock();

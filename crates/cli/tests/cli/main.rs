@@ -22,6 +22,7 @@ impl Cli<'_> {
             .env("LANYARD_STATE_DIR", self.state)
             .env("LANYARD_BROWSER_COMMAND", "curl -fsSL -o /dev/null")
             .env("LANYARD_LOG", "debug")
+            .env("LANYARD_LOG_DIR", self.state.join("logs"))
             .output()
             .expect("lanyard runs")
     }
@@ -175,6 +176,44 @@ async fn login_status_refresh_logout_as_a_user_would() {
     assert_clean(&down);
     assert_eq!(down.status.code(), Some(4), "{}", text(&down));
     assert!(String::from_utf8_lossy(&down.stdout).contains("retrying"));
+
+    // Support runs the doctor: the cause is named, and the bundle is safe to attach.
+    let bundle = state.path().join("bundle.json");
+    let doctor = tokio::task::spawn_blocking({
+        let (p, s, b) = (
+            lab.policy_path().to_path_buf(),
+            state.path().to_path_buf(),
+            bundle.clone(),
+        );
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["doctor", "--bundle", b.to_str().unwrap()])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&doctor);
+    let report = String::from_utf8_lossy(&doctor.stdout).to_string();
+    assert!(report.contains("incident LY-"), "{report}");
+    assert!(report.contains("keyring os-keyring: reachable"), "{report}");
+    assert!(
+        report.contains("cause:") && report.contains("admin:"),
+        "a failure is explained:\n{report}"
+    );
+    assert!(
+        report.contains("temporarily_unavailable"),
+        "the IdP's own code is shown:\n{report}"
+    );
+    let bundle_text = std::fs::read_to_string(&bundle).expect("bundle written");
+    assert!(
+        !bundle_text.contains(CANARY) && !bundle_text.contains("eyJ"),
+        "bundle is clean"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&bundle_text).unwrap();
+    assert!(parsed["incident_id"].as_str().unwrap().starts_with("LY-"));
     lab.set_faults(Faults::default());
 
     let logout = tokio::task::spawn_blocking({
@@ -193,6 +232,18 @@ async fn login_status_refresh_logout_as_a_user_would() {
     assert_eq!(logout.status.code(), Some(0), "{}", text(&logout));
     assert!(text(&logout).contains("revoked"), "{}", text(&logout));
     assert_eq!(cli.run(&["status"]).status.code(), Some(3));
+
+    // Debug logs went to the rotating log file too, and hold no token either.
+    let log =
+        std::fs::read_to_string(state.path().join("logs").join("lanyard.log")).expect("log file");
+    assert!(
+        log.contains("resolved"),
+        "the file log has the engine's records"
+    );
+    assert!(
+        !log.contains(CANARY) && !log.contains("eyJ"),
+        "log file is clean"
+    );
 }
 
 #[test]
@@ -240,4 +291,140 @@ fn device_key_prints_a_public_jwk_only() {
         jwk["kid"], second["kid"],
         "the key is kept in the keyring and reused"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_list_dry_run_then_disconnect_covered() {
+    let lab = lab().await;
+    let state = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), "ada@lab.example")
+        .await
+        .expect("seeded");
+    let legacy_alive = |lab: &Lab| lab.grants().iter().filter(|g| g.kind == "legacy").count();
+    let before = legacy_alive(&lab);
+    assert!(before >= 5, "the seed made real per-user grants: {before}");
+
+    let (p, s, h) = (
+        lab.policy_path().to_path_buf(),
+        state.path().to_path_buf(),
+        home.path().to_path_buf(),
+    );
+    let run = move |args: Vec<String>| {
+        let (p, s, h) = (p.clone(), s.clone(), h.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut full = vec![
+                "legacy".to_string(),
+                "--home".into(),
+                h.display().to_string(),
+            ];
+            full.extend(args);
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&refs)
+        })
+    };
+    let login = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["login"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.status.code(), Some(0), "{}", text(&login));
+
+    let list = run(vec!["list".into(), "--json".into()]).await.unwrap();
+    assert_clean(&list);
+    let scan: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let entries = scan["entries"].as_array().unwrap();
+    let covered = entries
+        .iter()
+        .filter(|e| e["covered_by_ema"] == true)
+        .count();
+    assert!(
+        covered >= 3,
+        "ada's zero-touch grants cover several legacy entries: {scan}"
+    );
+    let human = run(vec!["list".into()]).await.unwrap();
+    assert!(
+        text(&human).contains("covered by zero-touch"),
+        "{}",
+        text(&human)
+    );
+
+    let snapshot = all_files(home.path());
+    let dry = run(vec![
+        "disconnect".into(),
+        "--covered".into(),
+        "--dry-run".into(),
+    ])
+    .await
+    .unwrap();
+    assert_clean(&dry);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert_eq!(
+        all_files(home.path()),
+        snapshot,
+        "a dry run changes nothing on disk"
+    );
+    assert_eq!(legacy_alive(&lab), before, "…nor at the server");
+
+    let done = run(vec![
+        "disconnect".into(),
+        "--covered".into(),
+        "--force".into(),
+    ])
+    .await
+    .unwrap();
+    assert_clean(&done);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(
+        text(&done).contains("lanyard legacy restore"),
+        "receipts say how to undo: {}",
+        text(&done)
+    );
+    assert_eq!(
+        legacy_alive(&lab),
+        before - covered,
+        "each covered grant was revoked at the server"
+    );
+    let after: serde_json::Value = serde_json::from_slice(
+        &run(vec!["list".into(), "--json".into()])
+            .await
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        after["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["covered_by_ema"] != true)
+    );
+}
+
+fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -1,0 +1,93 @@
+//! The Details and Diagnostics views' commands: timelines, the doctor report, the readiness
+//! check and the support bundle. Every payload is built from traces and decoded claims, never
+//! from a raw token.
+
+use serde::Serialize;
+use tauri::State;
+
+use lanyard::diagnose::{doctor, readiness};
+
+use crate::app_state::AppState;
+use crate::dto::{AppError, ErrorCode};
+
+#[tauri::command]
+pub fn get_timeline(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<lanyard::diagnose::Timeline, AppError> {
+    let engine = state.engine()?;
+    Ok(doctor::timeline_for(&engine, &name)?)
+}
+
+#[tauri::command]
+pub async fn get_diagnostics(state: State<'_, AppState>) -> Result<doctor::DoctorReport, AppError> {
+    let engine = state.engine()?;
+    let opts = doctor::DoctorOptions {
+        readiness: false,
+        verify_signatures: true,
+    };
+    Ok(doctor::doctor_with(&engine, &opts).await)
+}
+
+#[tauri::command]
+pub async fn run_readiness(
+    state: State<'_, AppState>,
+    connector_id: String,
+) -> Result<readiness::ReadinessReport, AppError> {
+    let engine = state.engine()?;
+    let connector = engine
+        .policy()
+        .connectors
+        .iter()
+        .find(|c| c.id == connector_id)
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::UnknownConnector,
+                format!("No connector \"{connector_id}\"."),
+            )
+        })?;
+    let own = engine.access_token(&connector.id)?;
+    // Another connector's token proves the server checks the audience.
+    let foreign = engine
+        .policy()
+        .connectors
+        .iter()
+        .filter(|c| c.id != connector.id)
+        .find_map(|c| engine.access_token(&c.id).ok().flatten());
+    let http = lanyard::http::Http::new(lanyard::clock::system());
+    Ok(readiness::check(&http, &connector.mcp_url, own.as_ref(), foreign.as_ref()).await)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedBundle {
+    pub path: String,
+    pub incident_id: String,
+}
+
+/// Writes the support bundle to the Downloads folder (else the state folder).
+#[tauri::command]
+pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBundle, AppError> {
+    let engine = state.engine()?;
+    let opts = doctor::DoctorOptions {
+        readiness: false,
+        verify_signatures: true,
+    };
+    let report = doctor::doctor_with(&engine, &opts).await;
+    let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| engine.state_dir().root().to_path_buf());
+    let path = dir.join(format!("lanyard-support-{}.json", report.incident_id));
+    lanyard::diagnose::write_bundle(&report, &path).map_err(|e| {
+        AppError::new(
+            ErrorCode::Internal,
+            format!("Could not write the support bundle: {e}"),
+        )
+    })?;
+    Ok(SavedBundle {
+        path: path.display().to_string(),
+        incident_id: report.incident_id,
+    })
+}

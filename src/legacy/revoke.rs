@@ -1,0 +1,301 @@
+//! RFC 7009 revocation of a legacy grant (ema-protocol §6): find the authorization server's
+//! `revocation_endpoint` (RFC 8414 metadata from the issuer, else discovery from the MCP
+//! server), then revoke the refresh token first (`token_type_hint=refresh_token`; it takes the
+//! grant's access tokens with it on a conforming server), then the access token, with the
+//! client authentication the stored client registration allows.
+
+use url::Url;
+
+use super::clients::Credentials;
+use crate::discovery::{self, MetadataCache, authorization_server_metadata_urls};
+use crate::http::{Http, check_endpoint};
+use crate::secret::Secret;
+use crate::trace::{StepKind, Trace};
+
+/// What a revocation attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Revoked,
+    /// The server advertises no revocation endpoint: only local removal is possible.
+    NoEndpoint,
+    /// Worth retrying later (server down, 5xx, 503, unknown server).
+    Failed(String),
+}
+
+/// Who we are at the authorization server, and where it is.
+pub(crate) struct Grant<'a> {
+    pub issuer: Option<&'a str>,
+    pub server_url: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub creds: &'a Credentials,
+}
+
+pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Outcome {
+    if grant.creds.refresh.is_none() && grant.creds.access.is_none() {
+        return Outcome::Revoked; // nothing was held, so nothing can persist
+    }
+    let endpoint = match revocation_endpoint(http, trace, grant.issuer, grant.server_url).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return Outcome::NoEndpoint,
+        Err(why) => return Outcome::Failed(why),
+    };
+    let mut revoked_refresh = false;
+    if let Some(rt) = &grant.creds.refresh {
+        match post(http, trace, &endpoint, grant, rt, "refresh_token").await {
+            Ok(()) => revoked_refresh = true,
+            Err(why) => return Outcome::Failed(why),
+        }
+    }
+    if let Some(at) = &grant.creds.access
+        && let Err(why) = post(http, trace, &endpoint, grant, at, "access_token").await
+        && !revoked_refresh
+    {
+        // With the refresh token revoked the grant is gone; a server that cannot revoke
+        // access tokens on their own (RFC 7009 makes that a SHOULD) does not undo that.
+        return Outcome::Failed(why);
+    }
+    Outcome::Revoked
+}
+
+/// `Ok(None)`: the server was found and has no revocation endpoint.
+async fn revocation_endpoint(
+    http: &Http,
+    trace: &Trace,
+    issuer: Option<&str>,
+    server_url: Option<&str>,
+) -> Result<Option<Url>, String> {
+    if let Some(issuer) = issuer {
+        return from_issuer(http, trace, issuer).await;
+    }
+    let Some(server) = server_url.and_then(|u| Url::parse(u).ok()) else {
+        return Err("the authorization server is unknown (no issuer or server URL stored)".into());
+    };
+    let meta = discovery::discover(http, &server, &MetadataCache::new(), trace)
+        .await
+        .map_err(|e| format!("discovering the authorization server failed: {e}"))?;
+    Ok(meta.revocation_endpoint)
+}
+
+/// RFC 8414 metadata straight from the issuer, issuer checked (trailing slash tolerated:
+/// clients store issuers both ways, and the document's own value is what we then trust).
+async fn from_issuer(http: &Http, trace: &Trace, issuer: &str) -> Result<Option<Url>, String> {
+    let issuer_url =
+        Url::parse(issuer).map_err(|_| "the stored issuer is not a URL".to_string())?;
+    let mut last = String::from("no metadata found");
+    for candidate in authorization_server_metadata_urls(&issuer_url) {
+        let response = match http
+            .send(
+                trace,
+                StepKind::AuthorizationServerMetadata,
+                http.get(&candidate),
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Err(format!("authorization-server metadata: {e}")),
+        };
+        if !response.is_success() {
+            last = format!(
+                "authorization-server metadata answered HTTP {}",
+                response.status
+            );
+            continue;
+        }
+        let doc: serde_json::Value = response
+            .json()
+            .map_err(|_| "authorization-server metadata is not JSON".to_string())?;
+        let found = doc
+            .get("issuer")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if found.trim_end_matches('/') != issuer.trim_end_matches('/') {
+            return Err("authorization-server metadata names another issuer".into());
+        }
+        let Some(endpoint) = doc.get("revocation_endpoint").and_then(|v| v.as_str()) else {
+            return Ok(None);
+        };
+        let url =
+            Url::parse(endpoint).map_err(|_| "revocation_endpoint is not a URL".to_string())?;
+        check_endpoint(&url).map_err(|e| e.to_string())?;
+        return Ok(Some(url));
+    }
+    Err(last)
+}
+
+async fn post(
+    http: &Http,
+    trace: &Trace,
+    endpoint: &Url,
+    grant: &Grant<'_>,
+    token: &Secret,
+    hint: &str,
+) -> Result<(), String> {
+    let mut form: Vec<(&str, &str)> = vec![("token", token.expose()), ("token_type_hint", hint)];
+    let creds = grant.creds;
+    // RFC 7591 §2: an omitted method means client_secret_basic.
+    let basic = match (&creds.client_secret, grant.client_id) {
+        (Some(secret), Some(id)) if creds.auth_method.as_deref() != Some("client_secret_post") => {
+            Some(crate::client_auth::basic(id, secret))
+        }
+        _ => None,
+    };
+    if basic.is_none()
+        && let Some(id) = grant.client_id
+    {
+        form.push(("client_id", id));
+        if let Some(secret) = &creds.client_secret {
+            form.push(("client_secret", secret.expose()));
+        }
+    }
+    let mut request = http.post_form(endpoint, &form);
+    if let Some(b) = &basic {
+        request = request.header("authorization", b.expose());
+    }
+    let response = http
+        .send(trace, StepKind::Revocation, request)
+        .await
+        .map_err(|e| format!("revocation request: {e}"))?;
+    match response.status {
+        200..=299 => Ok(()),
+        503 => Err("the server is busy (HTTP 503); will retry".into()),
+        status => {
+            let code = response
+                .oauth_error()
+                .map(|e| format!(" {}", e.error))
+                .unwrap_or_default();
+            Err(format!("revocation endpoint answered HTTP {status}{code}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::stub_server::{Reply, Stub, http};
+    use serde_json::json;
+
+    fn creds(secret: Option<&str>) -> Credentials {
+        Credentials {
+            access: Some(Secret::new("labsecret_at_1")),
+            refresh: Some(Secret::new("labsecret_rt_1")),
+            client_secret: secret.map(Secret::new),
+            ..Credentials::default()
+        }
+    }
+
+    async fn as_stub(with_revocation: bool, revoke_status: u16) -> Stub {
+        Stub::start(move |req, base| {
+            if req
+                .path
+                .starts_with("/.well-known/oauth-authorization-server")
+            {
+                let mut doc = json!({"issuer": base, "token_endpoint": format!("{base}/token")});
+                if with_revocation {
+                    doc["revocation_endpoint"] = json!(format!("{base}/revoke"));
+                }
+                Reply::json(200, doc)
+            } else if req.path == "/revoke" {
+                Reply::status(revoke_status)
+            } else {
+                Reply::status(404)
+            }
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn public_client_revokes_refresh_then_access_with_client_id_in_body() {
+        let stub = as_stub(true, 200).await;
+        let c = creds(None);
+        let grant = Grant {
+            issuer: Some(&stub.base),
+            server_url: None,
+            client_id: Some("legacy-cli"),
+            creds: &c,
+        };
+        assert_eq!(
+            revoke(&http(), &Trace::new(), &grant).await,
+            Outcome::Revoked
+        );
+        let posts: Vec<_> = stub
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/revoke")
+            .collect();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(
+            posts[0].body,
+            "token=labsecret_rt_1&token_type_hint=refresh_token&client_id=legacy-cli"
+        );
+        assert_eq!(
+            posts[1].body,
+            "token=labsecret_at_1&token_type_hint=access_token&client_id=legacy-cli"
+        );
+        assert!(posts[0].header("authorization").is_none());
+    }
+
+    #[tokio::test]
+    async fn confidential_client_uses_basic_by_default() {
+        let stub = as_stub(true, 200).await;
+        let c = creds(Some("s3cret"));
+        let grant = Grant {
+            issuer: Some(&stub.base),
+            server_url: None,
+            client_id: Some("dcr-1"),
+            creds: &c,
+        };
+        assert_eq!(
+            revoke(&http(), &Trace::new(), &grant).await,
+            Outcome::Revoked
+        );
+        let post = stub
+            .requests()
+            .into_iter()
+            .find(|r| r.path == "/revoke")
+            .unwrap();
+        assert_eq!(
+            post.body,
+            "token=labsecret_rt_1&token_type_hint=refresh_token"
+        );
+        assert!(post.header("authorization").unwrap().starts_with("Basic "));
+    }
+
+    #[tokio::test]
+    async fn no_endpoint_and_failures() {
+        let stub = as_stub(false, 200).await;
+        let c = creds(None);
+        let grant = Grant {
+            issuer: Some(&stub.base),
+            server_url: None,
+            client_id: Some("x"),
+            creds: &c,
+        };
+        assert_eq!(
+            revoke(&http(), &Trace::new(), &grant).await,
+            Outcome::NoEndpoint
+        );
+        assert!(!stub.paths().iter().any(|p| p == "/revoke"));
+
+        let busy = as_stub(true, 503).await;
+        let grant = Grant {
+            issuer: Some(&busy.base),
+            server_url: None,
+            client_id: Some("x"),
+            creds: &c,
+        };
+        assert!(
+            matches!(revoke(&http(), &Trace::new(), &grant).await, Outcome::Failed(r) if r.contains("503"))
+        );
+
+        let grant = Grant {
+            issuer: None,
+            server_url: None,
+            client_id: Some("x"),
+            creds: &c,
+        };
+        assert!(matches!(
+            revoke(&http(), &Trace::new(), &grant).await,
+            Outcome::Failed(_)
+        ));
+    }
+}

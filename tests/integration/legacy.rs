@@ -1,0 +1,229 @@
+//! Legacy per-user connections against the real lab: `seed_legacy` writes real tokens into
+//! other clients' stores, the scanner maps them, disconnect revokes them at the lab (proved by
+//! `/lab/grants`), leaves everything else in the files alone, and restore puts one back.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use lanyard::clock;
+use lanyard::http::Http;
+use lanyard::legacy::{
+    self, ClientApp, ConnectorIndex, DisconnectOptions, LegacyContext, ProcessProbe, Revocation,
+};
+use lanyard::store::MemoryStore;
+use lanyard_lab::Lab;
+
+use crate::support::{assert_no_secrets, lab_for};
+
+const ADA: &str = "ada@lab.example";
+
+fn context(lab: &Lab, home: &Path, state: &Path) -> LegacyContext {
+    let policy = lanyard::policy::load(lab.policy_path()).expect("the lab's policy loads");
+    let issuers: HashMap<String, String> = lab
+        .ready()
+        .connectors
+        .iter()
+        .map(|c| (c.id.clone(), c.issuer.clone()))
+        .collect();
+    LegacyContext {
+        home: home.to_path_buf(),
+        state_dir: state.to_path_buf(),
+        index: ConnectorIndex::from_policy(&policy).with_issuers(&issuers),
+        // What Lanyard would hold for ada after a zero-touch sign-in.
+        ema_granted: ["atlassian", "granola", "linear", "supabase"]
+            .map(String::from)
+            .into(),
+        http: Http::new(clock::system()),
+        store: Arc::new(MemoryStore::new()),
+        processes: ProcessProbe::Fixed(vec![]),
+    }
+}
+
+fn legacy_grants(lab: &Lab) -> Vec<String> {
+    let mut g: Vec<String> = lab
+        .grants()
+        .into_iter()
+        .filter(|g| g.kind == "legacy")
+        .map(|g| g.connector)
+        .collect();
+    g.sort();
+    g
+}
+
+#[tokio::test]
+async fn seeded_tokens_are_found_disconnected_revoked_and_restorable() {
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let seeded = lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .expect("seed");
+    assert_no_secrets("seed report", &serde_json::to_string(&seeded).unwrap());
+    assert_eq!(
+        legacy_grants(&lab).len(),
+        11,
+        "one live grant per seeded token set"
+    );
+
+    let ctx = context(&lab, home.path(), state.path());
+    let report = ctx.scan();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_no_secrets("scan", &serde_json::to_string(&report).unwrap());
+    assert_eq!(report.entries.len(), 11, "{:#?}", report.entries); // EMA Inspector entry skipped
+    assert!(
+        report.entries.iter().all(|e| e.connector_id.is_some()),
+        "every entry is mapped"
+    );
+    let per = |c: ClientApp| report.entries.iter().filter(|e| e.client == c).count();
+    assert_eq!(
+        ClientApp::ALL.map(per),
+        [2, 2, 2, 2, 1, 1, 1],
+        "mcp-remote, Claude Code, Codex, Gemini, Goose, Inspector, VS Code"
+    );
+    let covered = legacy::covered_ids(&report);
+    assert_eq!(covered.len(), 7);
+
+    let claude = home.path().join(".claude/.credentials.json");
+    let account_before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&claude).unwrap()).unwrap();
+    let receipts = legacy::disconnect(&covered, DisconnectOptions::default(), &ctx).await;
+    assert_no_secrets("receipts", &serde_json::to_string(&receipts).unwrap());
+    for r in &receipts {
+        assert!(r.removed_locally, "{r:?}");
+        assert_eq!(r.revocation, Revocation::Revoked, "{r:?}");
+    }
+    // Revoked at the server: only the entries not covered by EMA (and the EMA-managed
+    // Inspector entry, which is not legacy) still hold live grants.
+    assert_eq!(
+        legacy_grants(&lab),
+        ["asana", "atlassian", "figma", "slack"]
+    );
+
+    let account_after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&claude).unwrap()).unwrap();
+    assert_eq!(
+        account_after["claudeAiOauth"],
+        account_before["claudeAiOauth"]
+    );
+    assert_eq!(account_after["mcpOAuth"], serde_json::json!({}));
+    let left: HashSet<String> = ctx
+        .scan()
+        .entries
+        .into_iter()
+        .filter_map(|e| e.connector_id.map(|c| format!("{}:{c}", e.client.slug())))
+        .collect();
+    let want: HashSet<String> = [
+        "mcp-remote:figma",
+        "codex:slack",
+        "gemini:asana",
+        "vs-code:canva",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(left, want);
+    let audit = std::fs::read_to_string(state.path().join("legacy-audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), 7);
+    assert_no_secrets("audit log", &audit);
+
+    // Restore the Claude Code Atlassian entry: back in the file, but revoked at the lab.
+    let atlassian = receipts
+        .iter()
+        .find(|r| {
+            r.client == Some(ClientApp::ClaudeCode)
+                && r.connector_id.as_deref() == Some("atlassian")
+        })
+        .unwrap();
+    let restored = legacy::restore(atlassian.backup_id.as_deref().unwrap(), &ctx).unwrap();
+    assert!(restored.message.contains("can't be un-revoked"));
+    assert!(
+        ctx.scan()
+            .entries
+            .iter()
+            .any(|e| e.id == atlassian.entry_id)
+    );
+    let account_now: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&claude).unwrap()).unwrap();
+    assert_eq!(
+        account_now["claudeAiOauth"],
+        account_before["claudeAiOauth"]
+    );
+    assert_eq!(
+        legacy_grants(&lab),
+        ["asana", "atlassian", "figma", "slack"]
+    );
+}
+
+#[tokio::test]
+async fn dry_run_touches_neither_disk_nor_server() {
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .unwrap();
+    let before = crate::support::all_text_under(home.path());
+    let ctx = context(&lab, home.path(), state.path());
+    let ids = legacy::covered_ids(&ctx.scan());
+    let receipts = legacy::disconnect(
+        &ids,
+        DisconnectOptions {
+            dry_run: true,
+            force: false,
+        },
+        &ctx,
+    )
+    .await;
+    assert!(
+        receipts
+            .iter()
+            .all(|r| !r.removed_locally && r.revocation == Revocation::NotAttempted)
+    );
+    assert_eq!(crate::support::all_text_under(home.path()), before);
+    assert_eq!(legacy_grants(&lab).len(), 11);
+    assert!(std::fs::read_dir(state.path()).unwrap().next().is_none());
+}
+
+#[tokio::test]
+async fn revocation_failing_while_the_lab_is_down_is_queued() {
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .unwrap();
+    let ctx = context(&lab, home.path(), state.path());
+    let report = ctx.scan();
+    let gemini = report
+        .entries
+        .iter()
+        .find(|e| e.client == ClientApp::Gemini && e.connector_id.as_deref() == Some("granola"))
+        .unwrap()
+        .id
+        .clone();
+    lab.shutdown().await;
+    let receipts = legacy::disconnect(
+        std::slice::from_ref(&gemini),
+        DisconnectOptions::default(),
+        &ctx,
+    )
+    .await;
+    assert!(
+        receipts[0].removed_locally,
+        "local removal does not wait for the server"
+    );
+    assert!(
+        matches!(receipts[0].revocation, Revocation::Failed { .. }),
+        "{receipts:?}"
+    );
+    let queued = legacy::pending(state.path());
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].entry_id, gemini);
+    assert_no_secrets(
+        "queue file",
+        &std::fs::read_to_string(state.path().join("legacy-revocations.json")).unwrap(),
+    );
+    let retried = legacy::retry_queued(&ctx).await.unwrap();
+    assert!(matches!(retried[0].revocation, Revocation::Failed { .. }));
+    assert_eq!(legacy::pending(state.path())[0].attempts, 2);
+}
