@@ -23,6 +23,23 @@ for c in s["connectors"]:
     print(f"  {c[\"id\"]:<10} {c[\"state\"]:<12} {err.get(\"code\", \"\")}")'
 
 echo
+echo "==> legacy per-user OAuth tokens other MCP clients left behind (seeded by the lab)"
+mkdir -p "$DEMO/home"
+target/debug/lanyard-lab seed-legacy --lab "$LAB_BASE" --home "$PWD/$DEMO/home" --user ada@lab.example >/dev/null
+export LANYARD_LEGACY_HOME="$PWD/$DEMO/home"
+target/debug/lanyard legacy list
+if [ -n "${LANYARD_DEMO_CLEAR_LEGACY:-}" ]; then
+  echo
+  # --force: these files live in the demo home, so a running Claude Code or VS Code elsewhere
+  # on this machine does not own them.
+  echo "==> lanyard legacy disconnect --covered --force"
+  target/debug/lanyard legacy disconnect --covered --force || true
+else
+  echo "(the app's Legacy connections section can clear the covered ones in one click;"
+  echo " or run the demo with LANYARD_DEMO_CLEAR_LEGACY=1 to do it here with the CLI)"
+fi
+
+echo
 echo "==> the tray app, signed in to the lab"
 if [ -n "${DISPLAY:-}" ] && [ -z "${LANYARD_DEMO_HEADLESS:-}" ]; then
   echo "Lanyard is running in your tray; quit it from the tray menu to end the demo."

@@ -109,3 +109,14 @@ describe('ConnectorRow: Refresh', () => {
     expect(screen.queryByRole('button')).not.toBeInTheDocument();
   });
 });
+
+describe('ConnectorRow: Details', () => {
+  it('opens the Details view with the connector id, only when the list offers it', async () => {
+    const onDetails = vi.fn();
+    render(ConnectorRow, { connector: connector('denied', { error: denial }), onRefresh: vi.fn(), onDetails, canRefresh: false });
+    const button = screen.getByRole('button', { name: 'Details for Linear' });
+    expect(button).toHaveAttribute('id', 'details-linear');
+    await userEvent.click(button);
+    expect(onDetails).toHaveBeenCalledWith('linear');
+  });
+});

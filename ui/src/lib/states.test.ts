@@ -60,6 +60,13 @@ describe('groupConnectors', () => {
     expect(groupConnectors([row('a', 'granted')]).map((g) => g.id)).toEqual(['working']);
     expect(groupConnectors([])).toEqual([]);
   });
+
+  it('puts everything in one calm group when signed out', () => {
+    const groups = groupConnectors([row('b', 'needs_sign_in'), row('a', 'needs_sign_in')], false);
+    expect(groups.map((g) => g.id)).toEqual(['signed_out']);
+    expect(groups[0].heading).toBe('Available after you sign in');
+    expect(groups[0].connectors.map((c) => c.id)).toEqual(['a', 'b']);
+  });
 });
 
 describe('describeChanges', () => {

@@ -16,7 +16,7 @@ export type Tone = 'ok' | 'neutral' | 'attention' | 'problem' | 'busy';
  * briefly passes through pending, and a row that jumped groups on every renewal would move under
  * the reader's eyes and lose keyboard focus.
  */
-export type Group = 'attention' | 'working' | 'unavailable';
+export type Group = 'attention' | 'working' | 'unavailable' | 'signed_out';
 
 export const GROUPS: { id: Group; heading: string }[] = [
   { id: 'attention', heading: 'Needs attention' },
@@ -72,8 +72,18 @@ export function stateAdvice(c: ConnectorView): string | null {
 }
 
 /** Connectors in display groups, each sorted by name so rows keep their place as time passes. */
-export function groupConnectors(connectors: ConnectorView[]): { id: Group; heading: string; connectors: ConnectorView[] }[] {
+export function groupConnectors(
+  connectors: ConnectorView[],
+  signedIn = true,
+): { id: Group; heading: string; connectors: ConnectorView[] }[] {
   const byName = (a: ConnectorView, b: ConnectorView) => a.name.localeCompare(b.name);
+  // Signed out, nothing is broken: every connector simply waits for the sign-in. One calm
+  // group instead of eight alarming "needs attention" rows.
+  if (!signedIn) {
+    return connectors.length === 0
+      ? []
+      : [{ id: 'signed_out', heading: 'Available after you sign in', connectors: [...connectors].sort(byName) }];
+  }
   return GROUPS.map((g) => ({
     ...g,
     connectors: connectors.filter((c) => lookFor(c.state).group === g.id).sort(byName),

@@ -35,6 +35,25 @@ describe('tauriBackend', () => {
     ]);
   });
 
+  it('calls the diagnostics and legacy commands with the agreed argument shapes', async () => {
+    await tauriBackend.getTimeline('sign-in');
+    await tauriBackend.getDiagnostics();
+    await tauriBackend.runReadiness('linear');
+    await tauriBackend.saveSupportBundle();
+    await tauriBackend.listLegacy();
+    await tauriBackend.disconnectLegacy(['codex:77aa', 'goose:9f31']);
+    await tauriBackend.disconnectCovered();
+    expect(invokeMock.mock.calls).toEqual([
+      ['get_timeline', { name: 'sign-in' }],
+      ['get_diagnostics', undefined],
+      ['run_readiness', { connectorId: 'linear' }],
+      ['save_support_bundle', undefined],
+      ['list_legacy', undefined],
+      ['disconnect_legacy', { ids: ['codex:77aa', 'goose:9f31'] }],
+      ['disconnect_legacy', { ids: null, covered: true }],
+    ]);
+  });
+
   it('passes the host {code, message} through, and wraps anything else', async () => {
     invokeMock.mockRejectedValueOnce({ code: 'idp_unreachable', message: 'no route' });
     await expect(tauriBackend.signIn()).rejects.toEqual({ code: 'idp_unreachable', message: 'no route' });
@@ -89,5 +108,41 @@ describe('fakeBackend', () => {
     const a = await fake.getStatus();
     a.connectors.length = 0;
     expect((await fake.getStatus()).connectors).toHaveLength(8);
+  });
+});
+
+describe('fakeBackend: diagnostics and legacy', () => {
+  it('derives timelines from the scenario: granted, denied invalid_target, IdP down', async () => {
+    const ada = createFakeBackend('ada', { stepMs: 0 });
+    expect((await ada.getTimeline('linear')).outcome).toBe('ok');
+    const asana = await ada.getTimeline('asana');
+    expect([asana.outcome, asana.failure?.code, asana.failure?.endpoint]).toEqual(['failed', 'invalid_target', 'idp_token_exchange']);
+    expect(asana.steps.at(-1)?.oauth_error?.error).toBe('invalid_target');
+    const down = createFakeBackend('idp-unreachable', { stepMs: 0 });
+    expect((await down.getTimeline('linear')).failure?.code).toBe('connect_refused');
+    expect((await down.getTimeline('sign-in')).steps[0]).toMatchObject({ kind: 'idp_discovery', status: null, verdict: 'failed' });
+    await expect(ada.getTimeline('nope')).rejects.toMatchObject({ code: 'unknown_connector' });
+  });
+
+  it('warns about the clock only in the clock-skew scenario', async () => {
+    expect((await createFakeBackend('ada', { stepMs: 0 }).getDiagnostics()).clock.warning).toBeUndefined();
+    const skew = await createFakeBackend('clock-skew', { stepMs: 0 }).getDiagnostics();
+    expect(skew.clock.verdict).toEqual({ kind: 'local_clock', offset_secs: 241 });
+    expect(skew.clock.warning).toMatch(/Turn on automatic date and time/);
+  });
+
+  it('disconnecting covered entries yields every receipt kind and removes them from the list', async () => {
+    const fake = createFakeBackend('ada', { stepMs: 0 });
+    const before = await fake.listLegacy();
+    expect(before.entries.filter((e) => e.covered_by_ema).map((e) => e.client)).toEqual(['claude-code', 'mcp-remote', 'codex', 'gemini', 'vs-code']);
+    const receipts = await fake.disconnectCovered();
+    expect(receipts.map((r) => r.revocation.outcome)).toEqual(['revoked', 'revoked', 'no_endpoint', 'failed']);
+    expect(receipts.every((r) => r.removed_locally && r.backup !== null)).toBe(true);
+    expect((await fake.listLegacy()).entries.map((e) => e.client)).toEqual(['vs-code', 'goose', 'inspector-v2']);
+    const refused = await fake.disconnectLegacy(['vs-code:linear', 'gone']);
+    expect(refused.map((r) => [r.revocation.outcome, r.removed_locally])).toEqual([
+      ['not_attempted', false],
+      ['not_attempted', false],
+    ]);
   });
 });

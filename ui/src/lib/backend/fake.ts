@@ -1,6 +1,7 @@
 // A scenario-driven stand-in for the Tauri host, so the window runs in a plain browser for tests,
 // screenshots and design work (`?fake=ada`). It mirrors the lab's default directory (product.md):
 // ada is granted Atlassian, Granola, Linear, Supabase; denied Asana, Canva, Figma; Slack unsupported.
+// Diagnostics and legacy connections live in fake-diagnostics.ts and fake-legacy.ts.
 import type {
   AppError,
   Backend,
@@ -8,6 +9,8 @@ import type {
   SignInProgress,
   StatusView,
 } from './types';
+import { CLOCK_NOTE, connectorTimeline, doctorReport, readiness, signInTimeline } from './fake-diagnostics';
+import { createLegacyStore } from './fake-legacy';
 
 const ISSUER = 'https://idp.lab.example';
 const MIN = 60_000;
@@ -105,6 +108,10 @@ interface Scenario {
   signInError?: AppError;
   /** Status after a successful sign-in; defaults to ada's. */
   afterSignIn?(now: number): StatusView;
+  /** The clock check finds this computer 4 minutes ahead (and explains Linear's failure by it). */
+  skewedClock?: boolean;
+  /** No legacy connections on this machine (default: ada's mixed set). */
+  noLegacy?: boolean;
 }
 
 export const SCENARIOS = {
@@ -161,7 +168,26 @@ export const SCENARIOS = {
         connector('atlassian', 'Atlassian', { state: 'pending', expires_at: null, scopes: [], tools: null }),
       ]),
   },
-  empty: { status: (now) => signedIn(now, []), afterSignIn: (now) => signedIn(now, []) },
+  'clock-skew': {
+    status: (now) =>
+      signedIn(
+        now,
+        adaConnectors(now).map((c) =>
+          c.id === 'linear'
+            ? {
+                ...c,
+                state: 'misconfigured',
+                expires_at: null,
+                scopes: [],
+                tools: null,
+                error: { stage: 'jwt_bearer', code: 'invalid_grant', description: 'ID-JAG is expired', hint: 'Tell your IT admin; your computer clock may be wrong.' },
+              }
+            : c,
+        ),
+      ),
+    skewedClock: true,
+  },
+  empty: { status: (now) => signedIn(now, []), afterSignIn: (now) => signedIn(now, []), noLegacy: true },
   error: {
     status: signedOut,
     statusError: { code: 'state_unreadable', message: 'The state file could not be read.' },
@@ -185,6 +211,9 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
   const statusListeners = new Set<(s: StatusView) => void>();
   const progressListeners = new Set<(p: SignInProgress) => void>();
   let cancelSignIn: (() => void) | null = null;
+
+  const legacy = createLegacyStore(!scenario.noLegacy);
+  let bundles = 0;
 
   const wait = () => new Promise<void>((resolve) => setTimeout(resolve, stepMs));
   const publish = (next: StatusView) => {
@@ -251,5 +280,38 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     },
     onStatus: (cb) => subscribe(statusListeners, cb),
     onSignInProgress: (cb) => subscribe(progressListeners, cb),
+    async getTimeline(name: string) {
+      const now = Date.now();
+      if (name === 'sign-in') return signInTimeline(current, now, scenario.signInError?.code === 'idp_unreachable');
+      const c = current.connectors.find((x) => x.id === name);
+      if (!c) throw { code: 'unknown_connector', message: `No connector "${name}" in the policy.` } satisfies AppError;
+      return connectorTimeline(c, now, scenario.skewedClock ? CLOCK_NOTE : undefined);
+    },
+    async getDiagnostics() {
+      return doctorReport(structuredClone(current), Date.now(), !!scenario.skewedClock, 'LY-0D07-4FB1-E7B7');
+    },
+    async runReadiness(connectorId: string) {
+      const c = current.connectors.find((x) => x.id === connectorId);
+      if (!c) throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.` } satisfies AppError;
+      await wait();
+      return readiness(c);
+    },
+    async saveSupportBundle() {
+      await wait();
+      bundles += 1;
+      const incidentId = `LY-0D07-4FB1-E7B${bundles}`;
+      return { path: `/home/ada/Desktop/lanyard-support-${incidentId}.json`, incidentId };
+    },
+    async listLegacy() {
+      return legacy.list(current);
+    },
+    async disconnectLegacy(ids: string[]) {
+      await wait();
+      return legacy.disconnect(ids);
+    },
+    async disconnectCovered() {
+      await wait();
+      return legacy.disconnect(legacy.covered(current));
+    },
   };
 }

@@ -1,7 +1,18 @@
 // The real backend: Tauri 2 commands and events. The only module that imports @tauri-apps/api.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { toAppError, type Backend, type SignInProgress, type StatusView } from './types';
+import {
+  toAppError,
+  type Backend,
+  type DoctorReport,
+  type LegacyScan,
+  type ReadinessReport,
+  type Receipt,
+  type SignInProgress,
+  type StatusView,
+  type SupportBundle,
+  type Timeline,
+} from './types';
 
 /** Commands reject with the host's `{code, message}`; normalise anything else to that shape. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -21,4 +32,12 @@ export const tauriBackend: Backend = {
   refresh: (connectorId?: string) => call<StatusView>('refresh', { connectorId: connectorId ?? null }),
   onStatus: (cb) => listen<StatusView>('status-changed', (e) => cb(e.payload)),
   onSignInProgress: (cb) => listen<SignInProgress>('sign-in-progress', (e) => cb(e.payload)),
+  getTimeline: (name: string) => call<Timeline>('get_timeline', { name }),
+  getDiagnostics: () => call<DoctorReport>('get_diagnostics'),
+  runReadiness: (connectorId: string) => call<ReadinessReport>('run_readiness', { connectorId }),
+  saveSupportBundle: () => call<SupportBundle>('save_support_bundle'),
+  listLegacy: () => call<LegacyScan>('list_legacy'),
+  // One command for both: `ids: Option<Vec<String>>`, `covered: Option<bool>` on the Rust side.
+  disconnectLegacy: (ids: string[]) => call<Receipt[]>('disconnect_legacy', { ids }),
+  disconnectCovered: () => call<Receipt[]>('disconnect_legacy', { ids: null, covered: true }),
 };
