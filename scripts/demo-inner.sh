@@ -14,13 +14,12 @@ export LANYARD_BROWSER_COMMAND="curl -fsSL -o /dev/null"
 echo "==> lanyard login   (IdP: $LAB_ISSUER)"
 target/debug/lanyard login || true
 echo
-echo "==> lanyard status --json | connectors"
-target/debug/lanyard status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-for c in s["connectors"]:
-    err = c.get("error") or {}
-    print(f"  {c[\"id\"]:<10} {c[\"state\"]:<12} {err.get(\"code\", \"\")}")'
+echo "==> lanyard status   (local state only: no network, no keyring)"
+set +e
+target/debug/lanyard status > /dev/null
+code=$?
+set -e
+echo "exit code $code (0: signed in, nothing needs attention; 3: sign in; 4: attention)"
 
 echo
 echo "==> legacy per-user OAuth tokens other MCP clients left behind (seeded by the lab)"

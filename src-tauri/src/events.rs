@@ -57,14 +57,12 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_m
             .unwrap_or(std::time::Duration::from_secs(3600));
         tokio::select! {
             msg = rx.recv() => {
-                let status = match msg {
-                    Ok(s) => s,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => match engine.status() {
-                        Ok(s) => s,
-                        Err(_) => continue,
-                    },
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
+                if matches!(msg, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+                // Read the state as it is now rather than the snapshot in the message: a
+                // message delivered late must never take the window back to an older state.
+                let Ok(status) = engine.status() else { continue };
                 let _ = app.emit(STATUS_CHANGED, &status);
                 crate::tray::update(&app, &status, lead);
                 if let Some(p) = &prev {

@@ -29,6 +29,12 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::refresh,
             commands::get_settings,
             commands::set_autostart,
+            support::get_timeline,
+            support::get_diagnostics,
+            support::run_readiness,
+            support::save_support_bundle,
+            legacy::list_legacy,
+            legacy::disconnect_legacy,
         ])
 }
 
@@ -40,13 +46,34 @@ pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
-pub fn run() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
+/// Logs to stderr (level `LANYARD_LOG`, default warnings) and to the size-rotated, redacted
+/// file in the platform log folder that the Diagnostics page and `lanyard doctor` name.
+fn init_logging() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let stderr_filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(stderr_filter);
+    let file = lanyard::diagnose::logs::RotatingLog::open_default()
+        .ok()
+        .map(|log| {
+            let level = lanyard::diagnose::logs::level_from_env("info");
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || log.clone())
+                .with_filter(tracing_subscriber::EnvFilter::new(level))
+        });
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
         .init();
+}
+
+pub fn run() {
+    init_logging();
 
     let builder = tauri::Builder::default()
         // Must be first: a second launch focuses the running app instead of starting twice.

@@ -1,23 +1,46 @@
 // End to end: the real lanyard-app (Tauri, WebKitGTK) under Xvfb, driven over WebDriver by
-// tauri-driver, signing ada in against the real lab. Steps run in order and share one app.
+// tauri-driver, signing ada in against the real lab: connectors, legacy tokens other MCP clients
+// left behind (seeded from the lab, then disconnected and revoked there), a flow's Details, and
+// Diagnostics with its support bundle. Steps run in order and share one app.
 // Run through scripts/e2e.sh, which provides the display, the D-Bus session and the keyring.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { remote } from 'webdriverio';
 
 import {
   APP,
+  APP_LOG,
   REPO,
+  labGrants,
   makeWorkDir,
   readLogs,
   removeWorkDir,
+  seedLegacy,
   sleep,
   startDriver,
   startLab,
   stopAll,
 } from './harness.js';
+import {
+  byName,
+  connectorRows,
+  disconnectAllLabel,
+  installIpcRecorder,
+  leavePage,
+  legacyRows,
+  receiptRows,
+  scrollToId,
+  sessionHeading,
+  statusPayloadCount,
+  textOf,
+  timelineSteps,
+  usePage,
+  waitForFreshStatus,
+  waitForSettledStatus,
+  waitShowing,
+} from './page.js';
 
 const SCREENSHOTS = join(REPO, 'docs', 'screenshots');
 /** The lab's policy for ada (product.md, "the default directory"). */
@@ -32,6 +55,12 @@ const COUNTDOWN = /^Expires in (\d+ s|\d+ min|\d+ h \d\d min|\d+ d \d\d h)$/;
 let workDir;
 let stateDir;
 let browser;
+/** The lab's ready line ({base, …}). */
+let lab;
+/** What `lanyard-lab seed-legacy` wrote under the legacy home ({home, user, entries}). */
+let seeded;
+/** Where the app writes the support bundle (LANYARD_BUNDLE_DIR). */
+let bundleDir;
 /** Everything the webview showed or was sent, gathered at each step for the canary test. */
 const seen = [];
 
@@ -40,10 +69,21 @@ before(async () => {
   stateDir = join(workDir, 'state');
   await mkdir(stateDir);
   await mkdir(SCREENSHOTS, { recursive: true });
-  const lab = await startLab(workDir);
+  lab = await startLab(workDir);
+  // Other MCP clients' per-user tokens, real ones from the lab, for Legacy connections.
+  const legacyHome = join(workDir, 'legacy-home');
+  await mkdir(legacyHome);
+  seeded = await seedLegacy(lab.base, legacyHome);
+  bundleDir = join(workDir, 'bundles');
+  await mkdir(bundleDir);
+  // The app's log file goes to the work folder: scanned by the canary test, never the user's.
+  await mkdir(dirname(join(workDir, APP_LOG)));
   const port = await startDriver(workDir, {
     LANYARD_POLICY: lab.policy,
     LANYARD_STATE_DIR: stateDir,
+    LANYARD_LEGACY_HOME: legacyHome,
+    LANYARD_BUNDLE_DIR: bundleDir,
+    LANYARD_LOG_DIR: dirname(join(workDir, APP_LOG)),
     LANYARD_BROWSER_COMMAND: 'curl -fsSL -o /dev/null',
     // Xvfb has no GPU; without these WebKit may paint an empty window.
     WEBKIT_DISABLE_COMPOSITING_MODE: '1',
@@ -61,6 +101,7 @@ before(async () => {
       'wdio:enforceWebDriverClassic': true,
     },
   });
+  usePage(browser);
   await browser.setTimeout({ script: 10_000 });
   await browser.waitUntil(async () => (await sessionHeading()) !== null, {
     timeout: 20_000,
@@ -94,6 +135,7 @@ test('Sign in signs ada in and every connector resolves', async () => {
     },
     { timeout: 60_000, interval: 250, timeoutMsg: 'sign-in did not finish with 8 resolved connectors' },
   );
+  await waitForSettledStatus('sign-in');
   const text = await browser.execute(() => document.body.innerText);
   assert.match(text, /ada@lab\.example/);
   await record('signed in');
@@ -149,6 +191,238 @@ test('screenshots: signed in, and a denial', async () => {
   await browser.execute(() => window.scrollTo(0, 0));
 });
 
+test('Legacy connections lists the seeded tokens and which ones zero-touch covers', async () => {
+  // The scan skips what seed-legacy wrote as an EMA grant (enterpriseManaged: true).
+  const expected = seeded.entries.filter((e) => !e.enterprise_managed);
+  const granted = new Set(GRANTED.map((n) => n.toLowerCase()));
+  // Listed first while signed out; listed again once the grants arrive and coverage changes.
+  await waitShowing(
+    async () => {
+      const rows = await legacyRows();
+      return rows.length === expected.length && rows.some((r) => r.covered);
+    },
+    {
+      timeout: 15_000,
+      what: `Legacy connections did not list the ${expected.length} seeded entries with coverage`,
+      context: '.legacy-section',
+    },
+  );
+  const rows = await legacyRows();
+  // VS Code's store names only the authorization server, and Lanyard learns a connector's AS
+  // issuer only from a grant, so the (denied) Canva entry there is not matched to a connector.
+  const key = (client, connector) => (client === 'vs-code' ? client : `${client}:${connector}`);
+  assert.deepEqual(
+    rows.map((r) => key(r.client, r.target.toLowerCase())).sort(),
+    expected.map((e) => key(e.client, e.connector)).sort(),
+    'one row per seeded entry, named by client and connector',
+  );
+  assert.deepEqual(
+    rows.filter((r) => r.covered).map((r) => key(r.client, r.target.toLowerCase())).sort(),
+    expected.filter((e) => granted.has(e.connector)).map((e) => key(e.client, e.connector)).sort(),
+    'exactly the entries for a granted connector are covered by zero-touch',
+  );
+  const vscode = rows.find((r) => r.client === 'vs-code');
+  assert.ok(vscode, 'the VS Code entry is listed');
+  assert.equal(vscode.disabled, true, "VS Code's Disconnect is disabled");
+  assert.match(vscode.reason ?? '', /VS Code encrypts its tokens/);
+  assert.match(vscode.reason ?? '', /Authentication: Remove Dynamic Authentication Providers/);
+  assert.equal(vscode.describedBy, vscode.reasonId, "the disabled button is described by its explanation");
+  for (const r of rows.filter((x) => x.client !== 'vs-code')) assert.equal(r.disabled, false, `${r.what} can be disconnected`);
+  const removable = rows.filter((r) => r.covered && !r.disabled).length;
+  assert.equal(await disconnectAllLabel(), `Disconnect all covered by zero-touch (${removable})`);
+  await record('legacy');
+  await scrollToId('legacy-heading');
+  await shoot('legacy.png');
+});
+
+test('Disconnect all covered by zero-touch: confirm, receipts, revoked at the lab', async () => {
+  const legacyBefore = (await labGrants(lab.base)).filter((g) => g.kind === 'legacy');
+  const rowsBefore = await legacyRows();
+  const covered = rowsBefore.filter((r) => r.covered && !r.disabled);
+  await (await browser.$('button*=Disconnect all covered by zero-touch')).click();
+  await browser.waitUntil(async () => browser.execute(() => !!document.querySelector('[role="dialog"]')), {
+    timeout: 5_000,
+    timeoutMsg: 'no confirmation dialog opened',
+  });
+  const dialog = await browser.execute(() => {
+    const d = document.querySelector('[role="dialog"]');
+    return {
+      title: d.querySelector('#confirm-title')?.textContent.trim(),
+      items: [...d.querySelectorAll('.plan > li')].map((li) => ({
+        what: li.querySelector('strong')?.textContent.trim(),
+        steps: [...li.querySelectorAll('.steps > li')].map((x) => x.textContent.trim()),
+      })),
+      buttons: [...d.querySelectorAll('button')].map((b) => b.textContent.trim()),
+      focused: document.activeElement?.textContent.trim(),
+    };
+  });
+  assert.equal(dialog.title, `Disconnect ${covered.length} covered by zero-touch?`);
+  assert.deepEqual(dialog.items.map((i) => i.what).sort(), covered.map((r) => r.what).sort(), 'the dialog names every entry');
+  for (const item of dialog.items) {
+    assert.equal(item.steps.length, 3, `${item.what}: three steps`);
+    assert.match(item.steps[0], /^Back up \S/, `${item.what}: backup first`);
+    assert.match(item.steps[1], /^Remove the entry from /, `${item.what}: local removal`);
+    assert.match(item.steps[2], /^Revoke the grant at /, `${item.what}: revocation`);
+  }
+  assert.deepEqual(dialog.buttons, ['Cancel', 'Disconnect']);
+  assert.equal(dialog.focused, 'Cancel', 'focus starts on the safe choice');
+  await record('legacy confirmation');
+  await (await browser.$('[role="dialog"] button.primary')).click();
+
+  await waitShowing(async () => (await receiptRows()).length === covered.length, {
+    timeout: 20_000,
+    what: `no ${covered.length} receipts after Disconnect`,
+    context: '.legacy-section',
+  });
+  const receipts = await receiptRows();
+  for (const r of receipts) {
+    assert.equal(r.outcome, 'revoked', `${r.what}: ${r.label} (${r.message})`);
+    assert.equal(r.label, 'Revoked at the server', `${r.what} badge`);
+    assert.ok(r.backup, `${r.what}: the receipt names its backup`);
+  }
+  assert.deepEqual(receipts.map((r) => r.what).sort(), covered.map((r) => r.what).sort(), 'one receipt per entry');
+  assert.equal(await browser.execute(() => !!document.querySelector('[role="dialog"]')), false, 'the dialog closed');
+
+  // The list reloads after the disconnect: only what zero-touch does not cover is left.
+  await browser.waitUntil(async () => (await legacyRows()).length === rowsBefore.length - covered.length, {
+    timeout: 10_000,
+    timeoutMsg: 'Legacy connections did not reload without the disconnected entries',
+  });
+  const left = await legacyRows();
+  assert.deepEqual(left.filter((r) => r.covered).map((r) => r.what), [], 'nothing covered by zero-touch is left');
+  assert.ok(left.some((r) => r.client === 'vs-code'), 'the VS Code entry stays');
+  assert.equal(await disconnectAllLabel(), null, 'no Disconnect all button with nothing to disconnect');
+
+  // At the server: each revoked entry took its grant (one refresh-token family) with it.
+  const legacyAfter = (await labGrants(lab.base)).filter((g) => g.kind === 'legacy');
+  assert.equal(
+    legacyAfter.length,
+    legacyBefore.length - receipts.length,
+    `the lab still honours ${legacyAfter.length} of ${legacyBefore.length} legacy grants after ${receipts.length} revocations`,
+  );
+  await record('legacy receipts');
+  await scrollToId('receipts-heading', 24);
+  await shoot('legacy-receipts.png');
+});
+
+test('Details for Asana explains the denied token exchange; Back and Escape return', async (t) => {
+  t.after(leavePage);
+  await (await browser.$('[aria-label="Details for Asana"]')).click();
+  await waitShowing(async () => (await timelineSteps()).length > 0, {
+    timeout: 10_000,
+    what: "Asana's timeline did not load",
+    context: 'section.page',
+  });
+  assert.equal(await textOf('#details-heading'), 'Details: Asana');
+  const steps = await timelineSteps();
+  const exchange = steps.find((s) => s.leg.startsWith('Token exchange'));
+  assert.ok(exchange, `a token exchange step among: ${steps.map((s) => s.leg).join(', ')}`);
+  assert.equal(exchange.verdict, 'failed');
+  assert.equal(exchange.oauth, 'invalid_target');
+  assert.equal(exchange.status, 'HTTP 400');
+  const why = await browser.execute(() => {
+    const x = document.querySelector('section.explanation');
+    return x && {
+      code: x.querySelector('.cause code')?.textContent.trim(),
+      cause: x.querySelector('.cause strong')?.textContent.trim(),
+      readers: [...x.querySelectorAll('.reader')].map((h) => h.textContent.trim()),
+      employee: x.querySelector('.employee')?.textContent.trim(),
+      admin: x.querySelector('.admin')?.textContent.trim(),
+    };
+  });
+  assert.ok(why, 'the failure is explained');
+  assert.equal(why.code, 'invalid_target');
+  assert.ok(why.cause.length > 10, `a cause in words: ${why.cause}`);
+  assert.deepEqual(why.readers, ['What you can do', 'For your IT admin']);
+  assert.ok(why.employee.length > 10 && why.admin.length > 10, 'advice for both readers');
+  await record('details asana');
+  await browser.execute(() => window.scrollTo(0, 0));
+  await shoot('details-denied.png');
+
+  await (await browser.$('button*=Back')).click();
+  await browser.waitUntil(async () => (await connectorRows()).length === 8, {
+    timeout: 5_000,
+    timeoutMsg: 'Back did not return to the list',
+  });
+  assert.equal(await browser.execute(() => document.activeElement?.id), 'details-asana', 'focus returns to the Details button');
+
+  // The sign-in's own timeline, left with Escape.
+  await (await browser.$('button=Sign-in details')).click();
+  await browser.waitUntil(async () => (await timelineSteps()).length > 0, {
+    timeout: 10_000,
+    timeoutMsg: "the sign-in's timeline did not load",
+  });
+  assert.equal(await textOf('#details-heading'), 'Details: Sign-in');
+  await record('details sign-in');
+  await browser.keys('Escape');
+  await browser.waitUntil(async () => (await sessionHeading()) === 'Signed in', {
+    timeout: 5_000,
+    timeoutMsg: 'Escape did not return to the list',
+  });
+  assert.equal(await browser.execute(() => document.activeElement?.id), 'details-sign-in');
+});
+
+test('Diagnostics shows the clock and token summaries, checks readiness, saves a clean bundle', async (t) => {
+  t.after(leavePage);
+  await (await browser.$('#open-diagnostics')).click();
+  await waitShowing(async () => browser.execute(() => document.querySelectorAll('article.token').length > 0), {
+    timeout: 15_000,
+    what: 'Diagnostics did not show token cards',
+    context: 'section.page',
+  });
+  const page = await browser.execute(() => {
+    const clock = document.getElementById('clock-heading')?.closest('section');
+    return {
+      clock: clock?.innerText ?? '',
+      clockRows: clock?.querySelectorAll('tbody tr').length ?? 0,
+      tokens: [...document.querySelectorAll('article.token')].map((a) => ({
+        title: a.getAttribute('aria-label'),
+        fingerprint: a.querySelector('code')?.textContent.trim(),
+        claims: a.querySelectorAll('dl dt').length,
+      })),
+      text: document.body.innerText,
+    };
+  });
+  assert.match(page.clock, /Clock/);
+  assert.ok(page.clockRows > 0, 'the clock check compared at least one server');
+  const titles = page.tokens.map((t) => t.title);
+  assert.ok(titles.includes('ID token (your company sign-in)'), `token cards: ${titles.join(', ')}`);
+  for (const name of GRANTED) assert.ok(titles.includes(`Access token: ${name}`), `a token card for ${name}`);
+  for (const t of page.tokens) assert.ok(t.fingerprint, `${t.title} has a fingerprint`);
+  for (const canary of CANARIES) assert.ok(!page.text.includes(canary), `Diagnostics shows "${canary}"`);
+
+  await (await browser.$('[aria-label="Check readiness of Linear"]')).click();
+  await waitShowing(async () => browser.execute(() => !!document.querySelector('.readiness .check')), {
+    timeout: 15_000,
+    what: 'no readiness result for Linear',
+    context: '[aria-labelledby="readiness-heading"]',
+  });
+  assert.match(await textOf('.readiness .summary'), /^Ready/);
+
+  await (await browser.$('button*=Save support bundle')).click();
+  await waitShowing(async () => (await textOf('.saved .path')) !== null, {
+    timeout: 15_000,
+    what: 'the support bundle was not saved',
+    context: '[aria-labelledby="bundle-heading"]',
+  });
+  const path = await textOf('.saved .path');
+  assert.equal(dirname(path), bundleDir, 'the bundle goes to LANYARD_BUNDLE_DIR');
+  const bundle = await readFile(path, 'utf8');
+  for (const canary of CANARIES) assert.ok(!bundle.includes(canary), `the support bundle contains "${canary}"`);
+  assert.ok(bundle.includes(await textOf('.saved .incident')), 'the bundle carries the incident id shown');
+  seen.push({ what: 'support bundle', text: bundle });
+  await record('diagnostics');
+  await browser.execute(() => window.scrollTo(0, 0));
+  await shoot('diagnostics.png');
+
+  await (await browser.$('button*=Back')).click();
+  await browser.waitUntil(async () => (await sessionHeading()) === 'Signed in', {
+    timeout: 5_000,
+    timeoutMsg: 'Back did not leave Diagnostics',
+  });
+  assert.equal(await browser.execute(() => document.activeElement?.id), 'open-diagnostics');
+});
+
 test('Sign out returns to the signed-out state', async () => {
   await (await browser.$('button=Sign out')).click();
   await browser.waitUntil(async () => (await sessionHeading()) === 'Not signed in', {
@@ -170,7 +444,19 @@ test('IPC canary: no lab token or JWT reached the webview, the logs or the state
   const ipc = await browser.execute(() => window.__lanyardE2eIpc ?? []);
   // The recorder must have seen the traffic, or an empty log would prove nothing.
   assert.ok(ipc.some((p) => p.includes('"connectors"')), 'the IPC recorder captured status payloads');
+  const payloads = {
+    'legacy scan': (p) => p.includes('"covered_by_ema"') && p.includes('"problems"'),
+    'disconnect receipts': (p) => p.includes('"revocation"') && p.includes('"removed_locally"'),
+    timeline: (p) => p.includes('"steps"') && p.includes('"key_claims"'),
+    'diagnostics report': (p) => p.includes('"clock"') && p.includes('"tokens"'),
+    'readiness report': (p) => p.includes('"checks"') && p.includes('"ready"'),
+    'support bundle reply': (p) => p.includes('"incidentId"'),
+  };
+  for (const [what, is] of Object.entries(payloads)) assert.ok(ipc.some(is), `the IPC recorder captured a ${what}`);
   const appLog = await browser.execute(() => JSON.stringify(window.__lanyardIpcLog ?? []));
+  // The app's own log file must exist, or scanning it below would prove nothing.
+  const appFileLog = await readFile(join(workDir, APP_LOG), 'utf8').catch(() => '');
+  assert.match(appFileLog, /signed in; resolving connectors/, 'the app wrote its log file under LANYARD_LOG_DIR');
   const sources = [
     ...seen,
     { what: 'IPC payloads received by the webview', text: ipc.join('\n') },
@@ -186,76 +472,6 @@ test('IPC canary: no lab token or JWT reached the webview, the logs or the state
 });
 
 // --- helpers -------------------------------------------------------------------------------
-
-async function sessionHeading() {
-  return browser.execute(() => document.getElementById('session-heading')?.textContent.trim() ?? null);
-}
-
-/** Each connector row as the person sees it (ConnectorRow.svelte). */
-async function connectorRows() {
-  return browser.execute(() =>
-    [...document.querySelectorAll('li.row')].map((li) => ({
-      id: (li.getAttribute('aria-labelledby') || '').replace(/^name-/, ''),
-      name: li.querySelector('.name')?.textContent.trim(),
-      state: li.dataset.state,
-      label: li.querySelector('.badge .label')?.textContent.trim() ?? null,
-      expiry: li.querySelector('.expiry')?.textContent.trim() ?? null,
-      code: li.querySelector('.cause code')?.textContent.trim() ?? null,
-    })),
-  );
-}
-
-function byName(rows) {
-  return Object.fromEntries(rows.map((r) => [r.name, r]));
-}
-
-/**
- * Records every payload that arrives over IPC (command replies and events), at the transport:
- * Tauri delivers both through the callbacks in `__TAURI_INTERNALS__.callbacks`, so wrapping
- * that map's entries (and `set`, for callbacks registered later) sees everything the webview
- * receives, whatever the UI does with it.
- */
-async function installIpcRecorder() {
-  const ok = await browser.execute(() => {
-    const callbacks = window.__TAURI_INTERNALS__?.callbacks;
-    if (!(callbacks instanceof Map)) return false;
-    const log = (window.__lanyardE2eIpc = []);
-    const wrap = (fn) =>
-      function (data) {
-        try {
-          log.push(JSON.stringify(data) ?? String(data));
-        } catch {
-          log.push(String(data));
-        }
-        return fn(data);
-      };
-    const set = Map.prototype.set;
-    for (const [id, fn] of callbacks) set.call(callbacks, id, wrap(fn));
-    Object.defineProperty(callbacks, 'set', { value: (id, fn) => set.call(callbacks, id, wrap(fn)) });
-    return true;
-  });
-  assert.ok(ok, 'window.__TAURI_INTERNALS__.callbacks is there to record IPC');
-}
-
-/** How many StatusView payloads the webview has received so far. */
-async function statusPayloadCount() {
-  return browser.execute(() => (window.__lanyardE2eIpc ?? []).filter((p) => p.includes('"connectors"')).length);
-}
-
-async function waitForFreshStatus(before, what) {
-  await browser.waitUntil(
-    async () => {
-      const rows = await connectorRows();
-      return (await statusPayloadCount()) > before && rows.every((r) => r.state !== 'pending');
-    },
-    { timeout: 30_000, interval: 200, timeoutMsg: `no new status arrived for ${what}` },
-  );
-  // The Refreshing… marker goes once the command's promise settles.
-  await browser.waitUntil(async () => !(await browser.execute(() => document.body.innerText.includes('Refreshing…'))), {
-    timeout: 30_000,
-    timeoutMsg: `${what}: a row still says Refreshing…`,
-  });
-}
 
 /** Keeps the page source and visible text of this moment for the canary test. */
 async function record(step) {
@@ -279,7 +495,11 @@ async function stateFiles() {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.push({ what: `state file ${p.slice(stateDir.length + 1)}`, text: await readFile(p, 'latin1') });
+      else if (p.slice(stateDir.length + 1).startsWith('legacy-backups/')) {
+        // Disconnect keeps the other client's file as it was, tokens and all, so it can be put
+        // back: not Lanyard's output, but it must be private to the user.
+        assert.equal((await stat(p)).mode & 0o077, 0, `backup ${e.name} is readable by others`);
+      } else out.push({ what: `state file ${p.slice(stateDir.length + 1)}`, text: await readFile(p, 'latin1') });
     }
   };
   await walk(stateDir);

@@ -6,7 +6,7 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -88,12 +88,15 @@ export async function removeWorkDir(dir) {
   const keep = join(TARGET, 'e2e-logs');
   await rm(keep, { recursive: true, force: true });
   await mkdir(keep, { recursive: true });
-  for (const name of ['lab.log', 'driver.log', 'driver.out.log']) {
-    await cp(join(dir, name), join(keep, name)).catch(() => {});
+  for (const name of ['lab.log', 'driver.log', 'driver.out.log', APP_LOG]) {
+    await cp(join(dir, name), join(keep, basename(name))).catch(() => {});
   }
   await rm(dir, { recursive: true, force: true });
   workDirs.delete(dir);
 }
+
+/** The app's own log file under the work folder (the driver env sets LANYARD_LOG_DIR to its folder). */
+export const APP_LOG = join('app-logs', 'lanyard.log');
 
 /**
  * Starts `lanyard-lab serve` with ada signed in automatically and resolves with its ready line
@@ -148,10 +151,47 @@ export async function startDriver(workDir, env) {
   }
 }
 
+/**
+ * Runs `lanyard-lab seed-legacy`: real per-user tokens from the lab, written into other MCP
+ * clients' stores under `home`. Resolves with its report ({home, user, entries}); the report
+ * names files and connectors only, never a token.
+ */
+export function seedLegacy(base, home, user = 'ada@lab.example') {
+  return withTimeout(
+    new Promise((ok, fail) => {
+      const child = spawn(LAB, ['seed-legacy', '--lab', base, '--home', home, '--user', user], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.once('error', fail);
+      child.once('exit', (code) => {
+        if (code !== 0) return fail(new Error(`lanyard-lab seed-legacy exited (${code}): ${err.trim()}`));
+        try {
+          ok(JSON.parse(out));
+        } catch (e) {
+          fail(new Error(`seed-legacy printed no JSON report: ${e.message}`));
+        }
+      });
+    }),
+    15_000,
+    'lanyard-lab seed-legacy',
+  );
+}
+
+/** `GET <base>/lab/grants`: every grant the lab still honours ({connector, subject, kind, expires_at}). */
+export async function labGrants(base) {
+  const r = await fetch(`${base}/lab/grants`);
+  if (!r.ok) throw new Error(`GET /lab/grants answered ${r.status}`);
+  return r.json();
+}
+
 /** Every log the harness wrote, as one string (for canary scans and for failure output). */
 export async function readLogs(workDir) {
   const parts = [];
-  for (const name of ['driver.log', 'driver.out.log']) {
+  for (const name of ['driver.log', 'driver.out.log', APP_LOG]) {
     try {
       parts.push(`--- ${name}\n${await readFile(join(workDir, name), 'utf8')}`);
     } catch {

@@ -4,6 +4,7 @@
 mod support;
 
 mod canary;
+mod device_key;
 mod diagnose;
 mod faults;
 mod grants;

@@ -237,7 +237,7 @@ pub fn legacy_list(report: &lanyard::legacy::ScanReport, json: bool) {
             .map(|a| format!(" · {a}"))
             .unwrap_or_default();
         println!(
-            "  {}  {:<14} {what}{account} · {expiry}{refresh}{covered}",
+            "  {:<30} {:<14} {what}{account} · {expiry}{refresh}{covered}",
             e.id,
             e.client.label()
         );

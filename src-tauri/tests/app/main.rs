@@ -94,3 +94,29 @@ fn sign_out_when_signed_out_is_harmless() {
     let status = invoke(&window, "sign_out", serde_json::json!({})).unwrap();
     assert_eq!(status["session"]["state"], "signed_out");
 }
+
+#[test]
+fn details_and_diagnostics_commands_are_registered_and_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    let timeline = invoke(
+        &window,
+        "get_timeline",
+        serde_json::json!({"name": "sign-in"}),
+    )
+    .unwrap();
+    assert_eq!(timeline["name"], "sign-in");
+    assert_eq!(
+        timeline["outcome"], "empty",
+        "nothing recorded before a sign-in"
+    );
+    let err = invoke(&window, "get_timeline", serde_json::json!({"name": "nope"})).unwrap_err();
+    assert_eq!(err["code"], "unknown_connector", "{err}");
+    let err = invoke(
+        &window,
+        "run_readiness",
+        serde_json::json!({"connectorId": "nope"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "unknown_connector", "{err}");
+}

@@ -22,11 +22,12 @@ export function clientLabel(client: string | null): string {
 
 /** The connector's name when the entry maps to one, else its server URL. */
 export function targetName(
-  e: Pick<LegacyEntry, 'connector_id'> & { server_url?: string | null },
+  e: Pick<LegacyEntry, 'connector_id'> & { server_url?: string | null; issuer?: string | null },
   connectors: ConnectorView[],
 ): string {
   if (e.connector_id) return connectors.find((c) => c.id === e.connector_id)?.name ?? e.connector_id;
-  return e.server_url ?? 'Unknown server';
+  // VS Code lists providers by authorization server: name that rather than nothing.
+  return e.server_url ?? e.issuer ?? 'Unknown server';
 }
 
 /** VS Code's command that removes what Lanyard cannot (its tokens are encrypted). */

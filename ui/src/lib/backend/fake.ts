@@ -205,6 +205,7 @@ export interface FakeOptions {
 
 /** Unknown scenario names fall back to the default, so a typo still shows a window. */
 export function createFakeBackend(name: string, options: FakeOptions = {}): Backend {
+  let autostart = false;
   const stepMs = options.stepMs ?? 700;
   const scenario: Scenario = SCENARIOS[name as ScenarioName] ?? SCENARIOS[DEFAULT_SCENARIO];
   let current = scenario.status(Date.now());
@@ -312,6 +313,15 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     async disconnectCovered() {
       await wait();
       return legacy.disconnect(legacy.covered(current));
+    },
+    async getSettings() {
+      await wait();
+      return { autostart, session_warning_minutes: 15, policy_path: '/etc/lanyard/policy.json' };
+    },
+    async setAutostart(enabled: boolean) {
+      await wait();
+      autostart = enabled;
+      return autostart;
     },
   };
 }

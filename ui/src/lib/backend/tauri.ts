@@ -8,6 +8,7 @@ import {
   type LegacyScan,
   type ReadinessReport,
   type Receipt,
+  type Settings,
   type SignInProgress,
   type StatusView,
   type SupportBundle,
@@ -40,4 +41,6 @@ export const tauriBackend: Backend = {
   // One command for both: `ids: Option<Vec<String>>`, `covered: Option<bool>` on the Rust side.
   disconnectLegacy: (ids: string[]) => call<Receipt[]>('disconnect_legacy', { ids }),
   disconnectCovered: () => call<Receipt[]>('disconnect_legacy', { ids: null, covered: true }),
+  getSettings: () => call<Settings>('get_settings'),
+  setAutostart: (enabled: boolean) => call<boolean>('set_autostart', { enabled }),
 };

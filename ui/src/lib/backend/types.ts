@@ -360,6 +360,13 @@ export interface Receipt {
   message: string;
 }
 
+/** The app's settings (command `get_settings`). */
+export interface Settings {
+  autostart: boolean;
+  session_warning_minutes: number;
+  policy_path: string | null;
+}
+
 export interface Backend {
   getStatus(): Promise<StatusView>;
   /** Resolves when sign-in and the resolution of every connector complete. */
@@ -386,6 +393,10 @@ export interface Backend {
   disconnectLegacy(ids: string[]): Promise<Receipt[]>;
   /** Every entry covered by a zero-touch grant that can be disconnected. */
   disconnectCovered(): Promise<Receipt[]>;
+  /** Command `get_settings`. */
+  getSettings(): Promise<Settings>;
+  /** Start Lanyard at login, or not (command `set_autostart`); resolves to the new value. */
+  setAutostart(enabled: boolean): Promise<boolean>;
 }
 
 /** Normalises whatever a command rejected with into `{code, message}`, so the UI has one shape. */
