@@ -3,12 +3,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-rust test-ui lint conformance demo bench package
+.PHONY: help deps build test lint conformance demo bench package screenshots
 
 help:
 	@echo "make demo   - run Lanyard against the local lab (signs ada in, prints her connectors)"
 	@echo "make test   - every test: lint, unit, integration (real lab + real keyring), UI, conformance"
-	@echo "make bench  - fan-out benchmarks; numbers go to docs/benchmarks.md"
+	@echo "make bench  - fan-out and app-footprint benchmarks; numbers go to docs/benchmarks.md"
+	@echo "make package - the .deb, with the Tauri bundler"
+	@echo "make screenshots - the window (e2e run) and the tray menu, into docs/screenshots"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -30,3 +32,10 @@ demo: deps
 
 bench: deps
 	@bash scripts/bench.sh
+
+package: deps
+	@bash scripts/package.sh
+
+screenshots: deps
+	@bash scripts/e2e.sh
+	@bash scripts/tray-screenshot.sh

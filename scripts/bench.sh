@@ -20,3 +20,17 @@ text = re.sub(r"## Connector fan-out\n.*?(?=\n## |\Z)", lambda m: section, text,
 open(path, "w").write(text)
 PY
 echo "==> docs/benchmarks.md updated"
+
+echo "==> app footprint: idle CPU, PSS, sizes against a minimal Tauri app (scripts/bench-app.sh)"
+bash scripts/bench-app.sh
+python3 - <<'PY'
+import re
+path, app = "docs/benchmarks.md", open("docs/benchmarks-app.md").read().strip()
+text = open(path).read()
+if "## Desktop app footprint" in text:
+    text = re.sub(r"## Desktop app footprint\n.*?(?=\n## |\Z)", lambda m: app + "\n", text, flags=re.S)
+else:
+    text = text.rstrip() + "\n\n" + app + "\n"
+open(path, "w").write(text)
+PY
+echo "==> docs/benchmarks.md updated (fan-out and app footprint)"

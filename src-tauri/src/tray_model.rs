@@ -91,7 +91,11 @@ pub fn build(
         SessionState::SignedOut => "Not signed in".to_string(),
         SessionState::Expired => format!("Session ended for {who}: sign in again"),
         SessionState::SignedIn => match (s.renewable, s.expires_at) {
-            (true, _) => format!("Signed in as {who} · renews automatically"),
+            (true, Some(e)) => format!(
+                "Signed in as {who} · {} · renews automatically",
+                left(e, now)
+            ),
+            (true, None) => format!("Signed in as {who} · renews automatically"),
             (false, Some(e)) => format!("Signed in as {who} · session {}", left(e, now)),
             (false, None) => format!("Signed in as {who}"),
         },
@@ -264,7 +268,9 @@ mod tests {
         );
         assert_eq!(
             m.menu[0],
-            MenuEntry::Label("Signed in as ada@lab.example · renews automatically".into())
+            MenuEntry::Label(
+                "Signed in as ada@lab.example · 1 h 00 min left · renews automatically".into()
+            )
         );
         assert!(
             m.menu
