@@ -46,34 +46,8 @@ pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
-/// Logs to stderr (level `LANYARD_LOG`, default warnings) and to the size-rotated, redacted
-/// file in the platform log folder that the Diagnostics page and `lanyard doctor` name.
-fn init_logging() {
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    let stderr_filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(stderr_filter);
-    let file = lanyard::diagnose::logs::RotatingLog::open_default()
-        .ok()
-        .map(|log| {
-            let level = lanyard::diagnose::logs::level_from_env("info");
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(move || log.clone())
-                .with_filter(tracing_subscriber::EnvFilter::new(level))
-        });
-    tracing_subscriber::registry()
-        .with(stderr)
-        .with(file)
-        .init();
-}
-
 pub fn run() {
-    init_logging();
+    lanyard::diagnose::logs::init_for_host("warn");
 
     let builder = tauri::Builder::default()
         // Must be first: a second launch focuses the running app instead of starting twice.

@@ -146,6 +146,31 @@ impl Write for RotatingLog {
     }
 }
 
+/// Installs the process's logging for a host (CLI or app): stderr at `LANYARD_LOG` (default
+/// `stderr_default`), and this rotating, redacted file at `LANYARD_LOG` (default info). A file
+/// that can't be opened leaves stderr logging in place rather than failing the host.
+pub fn init_for_host(stderr_default: &str) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let stderr_filter = tracing_subscriber::EnvFilter::try_from_env(LEVEL_ENV)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(stderr_default));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_filter(stderr_filter);
+    let file = RotatingLog::open_default().ok().map(|log| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || log.clone())
+            .with_filter(tracing_subscriber::EnvFilter::new(level_from_env("info")))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .try_init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

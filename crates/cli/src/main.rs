@@ -99,7 +99,7 @@ enum LegacyAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    lanyard::diagnose::logs::init_for_host("warn");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -280,32 +280,4 @@ async fn legacy(
             }
         },
     }
-}
-
-/// Logs go to stderr (level `LANYARD_LOG`, default warnings) and to a size-rotated, redacted
-/// file in the platform log folder (level `LANYARD_LOG`, default info) that `doctor` names.
-/// The core never logs a token, and the file writer redacts token-shaped text anyway.
-fn init_logging() {
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    let stderr_filter = tracing_subscriber::EnvFilter::try_from_env("LANYARD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_filter(stderr_filter);
-    let file = lanyard::diagnose::logs::RotatingLog::open_default()
-        .ok()
-        .map(|log| {
-            let level = lanyard::diagnose::logs::level_from_env("info");
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(move || log.clone())
-                .with_filter(tracing_subscriber::EnvFilter::new(level))
-        });
-    tracing_subscriber::registry()
-        .with(stderr)
-        .with(file)
-        .init();
 }
