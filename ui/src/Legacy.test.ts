@@ -73,7 +73,7 @@ describe('Legacy connections: Disconnect all covered by zero-touch', () => {
   it('confirms first, listing backup, removal and revocation per entry; Cancel does nothing', async () => {
     const { backend, user } = await setup();
     await legacyList();
-    const covered = vi.spyOn(backend, 'disconnectCovered');
+    const covered = vi.spyOn(backend, 'disconnectLegacy');
     const all = screen.getByRole('button', { name: 'Disconnect all covered by zero-touch (4)' });
     await user.click(all);
     const dialog = screen.getByRole('dialog', { name: 'Disconnect 4 covered by zero-touch?' });
@@ -116,10 +116,15 @@ describe('Legacy connections: Disconnect all covered by zero-touch', () => {
   it('after confirming, shows a receipt per entry with each outcome and backup, and lists again', async () => {
     const { backend, user } = await setup();
     await legacyList();
-    const covered = vi.spyOn(backend, 'disconnectCovered');
+    const scan = await backend.listLegacy();
+    const listed = scan.entries.filter((e) => e.covered_by_ema && e.can_disconnect).map((e) => e.id);
+    const covered = vi.spyOn(backend, 'disconnectLegacy');
     await user.click(screen.getByRole('button', { name: /Disconnect all/ }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Disconnect' }));
-    expect(covered).toHaveBeenCalledWith();
+    // Exactly what the dialog listed, not a fresh scan's idea of "covered".
+    expect(covered).toHaveBeenCalledTimes(1);
+    expect(new Set(covered.mock.calls[0][0])).toEqual(new Set(listed));
+    expect(listed).toHaveLength(4);
     const receipts = await screen.findByRole('region', { name: 'What happened' });
     expect(within(receipts).getByRole('heading', { name: 'What happened' })).toHaveFocus();
     const items = within(receipts).getAllByRole('listitem');
