@@ -1,31 +1,35 @@
 //! Lanyard's headless core: zero-touch (EMA / ID-JAG) sign-in, per-connector grants,
 //! renewal, storage and redacted traces. No UI, no CLI parsing, no printing: the hosts
 //! (`crates/cli`, `src-tauri`) call into this crate and render what it returns.
+//!
+//! The tree shows the layers, bottom to top: the base (`secret`, `clock`, `trace`, `http`,
+//! `policy`); `protocol/` (each leg in a file named after its RFC); `store/` (keyring and
+//! state file) and `view/` (what hosts render); `engine/` (session, connectors, renewal);
+//! then the features built on them: `legacy/` and `diagnose/`.
 
-pub mod classify;
-pub mod client_auth;
 pub mod clock;
-pub mod connector;
-pub mod device_key;
 pub mod diagnose;
-pub mod discovery;
 pub mod engine;
-pub mod exchange;
 pub mod http;
-pub mod jwt_peek;
 pub mod legacy;
-pub mod mcp;
-pub mod oauth_error;
-pub mod oidc;
 pub mod policy;
-pub mod resolve;
-pub mod schedule;
+pub mod protocol;
 pub mod secret;
-pub mod state;
-pub mod status;
 pub mod store;
 pub mod trace;
 pub mod view;
-pub mod www_authenticate;
 
 pub use engine::{EngineError, Lanyard, LogoutReport, Options};
+
+// The paths these modules had before the tree was grouped (issue 8). Kept only while
+// branches written against the flat tree are merged; removed once nothing uses them.
+#[doc(hidden)]
+pub use engine::{classify, resolve, schedule};
+#[doc(hidden)]
+pub use protocol::{
+    client_auth, device_key, discovery, jwt_peek, mcp, oauth_error, oidc, www_authenticate,
+};
+#[doc(hidden)]
+pub use store::state;
+#[doc(hidden)]
+pub use view::{connector, status};

@@ -3,6 +3,7 @@
 
 mod keyring_store;
 mod memory;
+pub mod state;
 
 pub use keyring_store::KeyringStore;
 pub use memory::MemoryStore;

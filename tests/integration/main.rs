@@ -11,4 +11,5 @@ mod grants;
 mod keyring;
 mod legacy;
 mod renewal;
+mod responsive;
 mod security;

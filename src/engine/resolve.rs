@@ -9,11 +9,13 @@
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::classify::{Failure, classify_named};
+use crate::classify::{Failure, classify_named, wants_fresh_subject};
 use crate::client_auth::ClientAuth;
 use crate::connector::{Grant, Resolution, Stage};
 use crate::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
-use crate::exchange::{ExchangeError, RedeemedToken, SubjectToken, redeem_id_jag, request_id_jag};
+use crate::protocol::jwt_bearer::{RedeemedToken, redeem_id_jag};
+use crate::protocol::token_endpoint::ExchangeError;
+use crate::protocol::token_exchange::{SubjectToken, request_id_jag};
 use crate::http::Http;
 use crate::policy::ConnectorConfig;
 use crate::trace::Trace;
@@ -50,7 +52,11 @@ pub async fn resolve_connector(
             ctx.cache.invalidate(&connector.mcp_url);
             let (state, error) = classify_named(&failure, Some(&connector.name));
             tracing::info!(state = %state, stage = ?error.stage, code = %error.code, "not granted");
-            Resolution::Failed { state, error }
+            Resolution::Failed {
+                state,
+                error,
+                fresh_subject: wants_fresh_subject(&failure),
+            }
         }
     }
 }

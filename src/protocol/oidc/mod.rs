@@ -16,7 +16,7 @@ mod metadata;
 mod token;
 
 #[cfg(test)]
-mod test_idp;
+pub(crate) mod test_idp;
 #[cfg(test)]
 mod tests;
 
@@ -61,12 +61,11 @@ pub struct SessionTokens {
     pub identity: Identity,
 }
 
-/// The result of a refresh. `id_token`/`identity` are `None` when the IdP sent no new ID
-/// token (OIDC Core §12.2; keep the previous one); `refresh_token` is `None` when not rotated.
+/// The result of a refresh, not yet verified. `id_token` is `None` when the IdP sent no new
+/// ID token (OIDC Core §12.2; keep the previous one); `refresh_token` is `None` when not rotated.
 #[derive(Debug, Clone)]
 pub struct RefreshedTokens {
     pub id_token: Option<Secret>,
-    pub identity: Option<Identity>,
     pub refresh_token: Option<Secret>,
 }
 
@@ -301,7 +300,9 @@ impl IdpClient {
         })
     }
 
-    /// refresh_token grant. Persists nothing; see `RefreshedTokens` for what `None` means.
+    /// refresh_token grant. Persists and verifies nothing: the caller stores a rotated refresh
+    /// token first (the old one is already spent) and then verifies the new ID token with
+    /// `verify_refreshed_id_token` — a failed verification must not lose the rotated token.
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
@@ -313,17 +314,21 @@ impl IdpClient {
         ];
         let endpoint = self.token_endpoint_client(&self.inner.endpoints.token);
         let issued = endpoint.grant(trace, Grant::Refresh, &params).await?;
-        let identity = match &issued.id_token {
-            Some(t) => Some(self.verify(t, None, StepKind::Refresh, trace).await?),
-            None => None,
-        };
         // Some IdPs echo the same refresh token back; that is not a rotation.
         let refresh_token = issued.refresh_token.filter(|new| new != refresh_token);
         Ok(RefreshedTokens {
             id_token: issued.id_token,
-            identity,
             refresh_token,
         })
+    }
+
+    /// Verifies the ID token a refresh returned (no nonce: OIDC Core §12.2).
+    pub async fn verify_refreshed_id_token(
+        &self,
+        id_token: &Secret,
+        trace: &Trace,
+    ) -> Result<Identity, LoginError> {
+        self.verify(id_token, None, StepKind::Refresh, trace).await
     }
 
     /// Verifies an ID token stored earlier (signature, iss, aud, exp/iat with skew).

@@ -80,7 +80,7 @@ pub struct StateDir {
 impl StateDir {
     pub fn open(root: &Path) -> Result<Self, StateError> {
         create_private_dir(root)?;
-        create_private_dir(&root.join("traces"))?;
+        create_private_dir(&root.join("traces").join("connector"))?;
         Ok(Self {
             root: root.to_path_buf(),
         })
@@ -151,7 +151,16 @@ impl StateDir {
         Ok(out)
     }
 
-    pub fn save_trace(&self, name: &str, steps: &[Step]) -> Result<(), StateError> {
+    /// Takes the cross-process session lock (`session.lock`): held while the session's tokens
+    /// change, so two processes never spend the same rotated refresh token. Blocks until free.
+    pub fn lock_session(&self) -> Result<File, StateError> {
+        let path = self.root.join("session.lock");
+        let lock = File::create(&path).map_err(|e| io_err(&path, e))?;
+        lock.lock().map_err(|e| io_err(&path, e))?;
+        Ok(lock)
+    }
+
+    pub fn save_trace(&self, name: &TraceName, steps: &[Step]) -> Result<(), StateError> {
         let path = self.trace_path(name);
         let bytes = serde_json::to_vec_pretty(steps).map_err(|e| StateError::Io {
             path: path.display().to_string(),
@@ -161,34 +170,79 @@ impl StateDir {
         write_replace(&path, &bytes)
     }
 
-    pub fn load_trace(&self, name: &str) -> Vec<Step> {
+    pub fn load_trace(&self, name: &TraceName) -> Vec<Step> {
         std::fs::read(self.trace_path(name))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
     }
 
+    /// Forgets every trace (logout). Traces are diagnostics: one that can't be removed is
+    /// logged and left, it never stops a logout.
     pub fn remove_traces(&self) {
-        if let Ok(entries) = std::fs::read_dir(self.root.join("traces")) {
-            for e in entries.flatten() {
-                let _ = std::fs::remove_file(e.path());
+        let traces = self.root.join("traces");
+        for dir in [traces.clone(), traces.join("connector")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten().filter(|e| e.path().is_file()) {
+                if let Err(err) = std::fs::remove_file(e.path()) {
+                    tracing::warn!(path = %e.path().display(), "could not remove a trace: {err}");
+                }
             }
         }
     }
 
-    fn trace_path(&self, name: &str) -> PathBuf {
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.root.join("traces").join(format!("{safe}.json"))
+    fn trace_path(&self, name: &TraceName) -> PathBuf {
+        let traces = self.root.join("traces");
+        match name {
+            TraceName::Connector(id) => traces.join("connector").join(format!("{}.json", safe_file_name(id))),
+            session => traces.join(format!("{session}.json")),
+        }
     }
+}
+
+/// Which flow a trace file records. Session flows and connectors live in separate folders, so
+/// no connector id can overwrite the session's trace (and the policy reserves the names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceName<'a> {
+    SignIn,
+    SessionRefresh,
+    SignOut,
+    Connector(&'a str),
+}
+
+impl<'a> TraceName<'a> {
+    /// The names the engine uses for its own records; no connector may take one.
+    pub const RESERVED: [&'static str; 3] = ["sign-in", "session-refresh", "sign-out"];
+
+    /// A host's name for a trace: a session flow's name, else a connector id.
+    pub fn from_name(name: &'a str) -> Self {
+        match name {
+            "sign-in" => Self::SignIn,
+            "session-refresh" => Self::SessionRefresh,
+            "sign-out" => Self::SignOut,
+            id => Self::Connector(id),
+        }
+    }
+}
+
+impl std::fmt::Display for TraceName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::SignIn => "sign-in",
+            Self::SessionRefresh => "session-refresh",
+            Self::SignOut => "sign-out",
+            Self::Connector(id) => id,
+        })
+    }
+}
+
+/// A connector id as a file name: anything but ASCII letters, digits and `-` becomes `_`.
+fn safe_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
 }
 
 /// Temp file in the same folder, fsync, rename over the target: readers see old or new, never half.

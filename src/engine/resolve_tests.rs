@@ -4,7 +4,7 @@ use super::*;
 use crate::connector::ConnectorState;
 use crate::discovery::stub_server::{Captured, Reply, Stub, http};
 use crate::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT};
-use crate::exchange::ID_JAG_TOKEN_TYPE;
+use crate::protocol::token_exchange::ID_JAG_TOKEN_TYPE;
 use crate::mcp::tests::{TOKEN, mcp_server};
 use crate::policy::AuthMethod;
 use crate::secret::Secret;
@@ -191,7 +191,7 @@ async fn idp_denial_stops_before_the_authorization_server() {
     }))
     .await;
     let run = resolve(&stub, &MetadataCache::default()).await;
-    let Resolution::Failed { state, error } = run.resolution else {
+    let Resolution::Failed { state, error, .. } = run.resolution else {
         panic!("expected a failure")
     };
     assert_eq!(state, ConnectorState::Denied);
@@ -252,7 +252,7 @@ async fn as_invalid_grant_is_retried_once_then_misconfigured() {
     }))
     .await;
     let run = resolve(&stub, &MetadataCache::default()).await;
-    let Resolution::Failed { state, error } = run.resolution else {
+    let Resolution::Failed { state, error, .. } = run.resolution else {
         panic!("expected a failure")
     };
     assert_eq!(
@@ -290,7 +290,7 @@ async fn mcp_refusing_a_fresh_token_is_misconfigured_and_metadata_is_forgotten()
     .await;
     let cache = MetadataCache::default();
     let run = resolve(&stub, &cache).await;
-    let Resolution::Failed { state, error } = run.resolution else {
+    let Resolution::Failed { state, error, .. } = run.resolution else {
         panic!("expected a failure")
     };
     assert_eq!(

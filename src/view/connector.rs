@@ -87,6 +87,8 @@ pub enum Resolution {
     Failed {
         state: ConnectorState,
         error: ConnectorError,
+        /// The IdP refused the subject token itself: renewing the session may fix it.
+        fresh_subject: bool,
     },
 }
 

@@ -3,7 +3,7 @@
 
 use crate::connector::{ConnectorError, ConnectorState, Stage};
 use crate::discovery::DiscoveryError;
-use crate::exchange::ExchangeError;
+use crate::protocol::token_endpoint::ExchangeError;
 use crate::http::HttpError;
 use crate::mcp::McpError;
 use crate::trace::scrub;

@@ -8,7 +8,7 @@ use crate::policy::Policy;
 use crate::state::State;
 use crate::status::{ConnectorView, STATUS_VERSION, SessionState, SessionView, StatusView};
 
-pub fn status(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
+pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
     let session = match &state.session {
         None => SessionView {
             state: SessionState::SignedOut,

@@ -1,6 +1,8 @@
 //! Request shape (exact form bodies and headers) and response handling of both grants.
 
 use super::*;
+use crate::protocol::jwt_bearer::*;
+use crate::protocol::token_exchange::*;
 use crate::discovery::stub_server::{Captured, Reply, Stub, http};
 use crate::jwt_peek::{dangerous_unverified_claims, unsigned_jwt};
 use serde_json::json;

@@ -1,0 +1,127 @@
+//! One POST to an OAuth token endpoint and one token-response type, shared by the token
+//! exchange (IdP) and jwt-bearer (connector AS) legs.
+//!
+//! Form bodies are built in one fixed order so request-shape tests can compare them byte for
+//! byte. Every token is wrapped in `Secret` as soon as it is parsed; errors carry the server's
+//! OAuth error (scrubbed) and never a token.
+
+use crate::client_auth::{Applied, ClientAuthError};
+use crate::http::{Http, HttpError, HttpResponse};
+use crate::oauth_error::OAuthError;
+use crate::secret::Secret;
+use crate::trace::{StepKind, Trace};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("client authentication: {0}")]
+    ClientAuth(#[from] ClientAuthError),
+    #[error("HTTP {status}: {error}")]
+    OAuth { status: u16, error: OAuthError },
+    /// The AS wants `client_id` in the form even with Basic: retry once with a fresh ID-JAG.
+    #[error("HTTP {status}: {error} (the server wants client_id in the body with Basic)")]
+    WantsClientIdInBody { status: u16, error: OAuthError },
+    #[error("HTTP {status} without an OAuth error body")]
+    Status { status: u16 },
+    #[error("the token response is not usable: {0}")]
+    InvalidResponse(String),
+    #[error("issued_token_type is {0:?}, expected urn:ietf:params:oauth:token-type:id-jag")]
+    WrongIssuedTokenType(Option<String>),
+}
+
+impl ExchangeError {
+    /// The OAuth error code, if the server sent one.
+    pub fn oauth_code(&self) -> Option<&str> {
+        match self {
+            Self::OAuth { error, .. } | Self::WantsClientIdInBody { error, .. } => {
+                Some(&error.error)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// POSTs a token request: `form` first, then the client authentication's form fields and
+/// header (marked sensitive by `Http`).
+pub(super) async fn post(
+    http: &Http,
+    endpoint: &url::Url,
+    mut form: Vec<(&str, &str)>,
+    applied: Applied,
+    kind: StepKind,
+    trace: &Trace,
+) -> Result<HttpResponse, ExchangeError> {
+    for (k, v) in &applied.form {
+        form.push((k, v));
+    }
+    let mut request = http.post_form(endpoint, &form);
+    if let Some(authorization) = &applied.authorization {
+        request = request.header("authorization", authorization.expose());
+    }
+    Ok(http.send(trace, kind, request).await?)
+}
+
+pub(super) fn failure(response: &HttpResponse) -> ExchangeError {
+    match response.oauth_error() {
+        Some(error) => ExchangeError::OAuth {
+            status: response.status,
+            error,
+        },
+        None => ExchangeError::Status {
+            status: response.status,
+        },
+    }
+}
+
+/// The token response, with the token already wrapped. Deliberately not `Debug`.
+pub(super) struct TokenResponse {
+    pub(super) access_token: Secret,
+    pub(super) issued_token_type: Option<String>,
+    pub(super) token_type: Option<String>,
+    pub(super) expires_in: Option<serde_json::Value>,
+    pub(super) scope: Option<String>,
+}
+
+pub(super) fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, ExchangeError> {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        access_token: Option<String>,
+        issued_token_type: Option<String>,
+        token_type: Option<String>,
+        expires_in: Option<serde_json::Value>,
+        scope: Option<String>,
+    }
+    // serde_json's messages name positions and types, never the values.
+    let raw: Raw = response
+        .json()
+        .map_err(|e| ExchangeError::InvalidResponse(format!("not JSON ({e})")))?;
+    let access_token = raw
+        .access_token
+        .filter(|t| !t.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| ExchangeError::InvalidResponse("no access_token".into()))?;
+    Ok(TokenResponse {
+        access_token,
+        issued_token_type: raw.issued_token_type,
+        token_type: raw.token_type,
+        expires_in: raw.expires_in,
+        scope: raw.scope,
+    })
+}
+
+/// `expires_in` as a positive number of seconds: a JSON number or a numeric string (the
+/// Python SDK sends either). Zero, negative or garbage means "not said".
+pub fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
+    let n = match value? {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    (1.0..1e12).contains(&n).then_some(n as u64)
+}
+
+
+#[cfg(test)]
+#[path = "token_endpoint_tests.rs"]
+mod tests;

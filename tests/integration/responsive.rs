@@ -1,0 +1,129 @@
+//! The async runtime stays responsive while 256 connectors renew: every keyring call runs on
+//! the blocking pool, never on the runtime's own thread, and a timer task on that thread keeps
+//! its beat (issue 8: blocking keyring D-Bus calls, file locks and fsync used to run inline).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use lanyard::secret::Secret;
+use lanyard::store::{KeyringStore, SecretStore, StoreError};
+use lanyard::{Lanyard, Options};
+use lanyard_lab::LabOptions;
+
+use crate::support::{curl_browser, lab_with, sign_in_options};
+
+/// The real OS keyring, counting the calls made on the async runtime's own thread.
+#[derive(Debug)]
+struct ThreadWatch {
+    keyring: KeyringStore,
+    runtime_thread: ThreadId,
+    calls: AtomicUsize,
+    on_runtime: AtomicUsize,
+}
+
+impl ThreadWatch {
+    fn note(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if std::thread::current().id() == self.runtime_thread {
+            self.on_runtime.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl SecretStore for ThreadWatch {
+    fn get(&self, item: &str) -> Result<Option<Secret>, StoreError> {
+        self.note();
+        self.keyring.get(item)
+    }
+    fn set(&self, item: &str, value: &Secret) -> Result<(), StoreError> {
+        self.note();
+        self.keyring.set(item, value)
+    }
+    fn delete(&self, item: &str) -> Result<(), StoreError> {
+        self.note();
+        self.keyring.delete(item)
+    }
+    fn backend(&self) -> &'static str {
+        self.keyring.backend()
+    }
+}
+
+#[test]
+fn runtime_stays_responsive_during_a_256_connector_refresh() {
+    // One thread: anything blocking on it stalls every other task, the ticker included.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let lab = lab_with(LabOptions {
+            auto_login: Some("ada@lab.example".into()),
+            synthetic_connectors: 256,
+            ..LabOptions::default()
+        })
+        .await;
+        let state = tempfile::tempdir().expect("temp state dir");
+        let watch = Arc::new(ThreadWatch {
+            keyring: KeyringStore::open(state.path()).expect("keyring (run under with-keyring.sh)"),
+            runtime_thread: std::thread::current().id(),
+            calls: AtomicUsize::new(0),
+            on_runtime: AtomicUsize::new(0),
+        });
+        let engine = Lanyard::open(Options {
+            policy_path: Some(lab.policy_path().to_path_buf()),
+            state_dir: Some(state.path().to_path_buf()),
+            store: Some(watch.clone()),
+            http_timeout: Some(Duration::from_secs(60)),
+            ..Options::default()
+        })
+        .expect("engine");
+        engine
+            .sign_in(sign_in_options(curl_browser()))
+            .await
+            .expect("sign in");
+        let before = watch.calls.load(Ordering::Relaxed);
+        watch.on_runtime.store(0, Ordering::Relaxed);
+
+        let ticker = tokio::spawn(async {
+            let mut worst = Duration::ZERO;
+            let mut next = tokio::time::Instant::now();
+            loop {
+                next += Duration::from_millis(10);
+                tokio::time::sleep_until(next).await;
+                worst = worst.max(tokio::time::Instant::now() - next);
+                if worst > Duration::from_secs(30) {
+                    return worst;
+                }
+                tokio::task::yield_now().await;
+                if TICKER_STOP.load(Ordering::Relaxed) == 1 {
+                    return worst;
+                }
+            }
+        });
+        let status = engine.refresh(None).await.expect("refresh");
+        TICKER_STOP.store(1, Ordering::Relaxed);
+        let worst = ticker.await.expect("ticker");
+
+        let granted = status
+            .connectors
+            .iter()
+            .filter(|c| c.state == lanyard::connector::ConnectorState::Granted)
+            .count();
+        assert!(granted >= 256, "{granted} connectors granted");
+        let calls = watch.calls.load(Ordering::Relaxed) - before;
+        assert!(calls >= 256, "the refresh wrote every token ({calls} keyring calls)");
+        assert_eq!(
+            watch.on_runtime.load(Ordering::Relaxed),
+            0,
+            "keyring calls ran on the async runtime's thread"
+        );
+        eprintln!("256-connector refresh: {calls} keyring calls, worst timer lag {worst:?}");
+        // Generous: the lab shares this thread and signs every token; inline keyring writes
+        // (hundreds of D-Bus round trips) stalled it for seconds.
+        assert!(worst < Duration::from_millis(750), "timer lag {worst:?}");
+    });
+}
+
+static TICKER_STOP: AtomicUsize = AtomicUsize::new(0);
