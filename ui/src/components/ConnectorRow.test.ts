@@ -63,6 +63,8 @@ describe('ConnectorRow: every state in words and shape, not colour alone', () =>
     // Collapsed: one line, no details in the document.
     const toggle = within(li).getByRole('button', { expanded: false });
     expect(toggle).toHaveAccessibleName(`Linear ${word} ${note}`.trim());
+    // Nothing to point at while closed: the details are not in the document.
+    expect(toggle).not.toHaveAttribute('aria-controls');
     expect(li.querySelector('.more')).toBeNull();
     expect(within(li).queryByText(full, { selector: '.full' })).toBeNull();
   });
