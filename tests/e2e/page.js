@@ -40,11 +40,16 @@ export async function setRowOpen(id, open) {
   const now = await expanded();
   assert.notEqual(now, null, `there is a row for connector ${id}`);
   if ((now === 'true') === open) return;
+  // Mid-window, clear of the list's sticky bar, so the click lands on the row and what opens
+  // under it (Refresh, Details) is in view for the next click.
+  const center = () => browser.execute((rid) => document.getElementById(`row-${rid}`)?.scrollIntoView({ block: 'center' }), id);
+  await center();
   await (await browser.$(`#row-${id}`)).click();
   await browser.waitUntil(async () => (await expanded()) === String(open), {
     timeout: 5_000,
     timeoutMsg: `the row of ${id} did not ${open ? 'open' : 'close'}`,
   });
+  await center();
 }
 
 /** Closes every open row, so the list is back to one line per connector. */
