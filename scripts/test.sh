@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
-echo "==> UI: unit tests (vitest, fake backend) and build (the app embeds ui/dist)"
-(cd ui && npm test --silent && npm run build --silent)
+echo "==> UI: unit tests (vitest, fake backend), type check (svelte-check) and build (the app embeds ui/dist)"
+(cd ui && npm test --silent && npm run check --silent && npm run build --silent)
 
 bash scripts/lint.sh
 

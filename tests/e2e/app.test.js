@@ -25,14 +25,17 @@ import {
 } from './harness.js';
 import {
   byName,
+  closeAllRows,
   connectorRows,
   disconnectAllLabel,
   installIpcRecorder,
+  layoutAtTop,
   leavePage,
   legacyRows,
   receiptRows,
   scrollToId,
   sessionHeading,
+  setRowOpen,
   statusPayloadCount,
   textOf,
   timelineSteps,
@@ -51,6 +54,10 @@ const UNSUPPORTED = ['Slack'];
 const CANARIES = ['labsecret_', 'eyJ'];
 /** "Expires in 4 min", "Expires in 59 s", "Expires in 1 h 05 min" (ui/src/lib/time.ts). */
 const COUNTDOWN = /^Expires in (\d+ s|\d+ min|\d+ h \d\d min|\d+ d \d\d h)$/;
+/** The compact row's note for a grant: "4 min left", "1 h 05 min left". */
+const ROW_COUNTDOWN = /^(\d+ s|\d+ min|\d+ h \d\d min|\d+ d \d\d h) left$/;
+/** The window's default size (src-tauri/tauri.conf.json): the compact list must fit it. */
+const DEFAULT_WINDOW = { width: 440, height: 680 };
 
 let workDir;
 let stateDir;
@@ -144,29 +151,49 @@ test('Sign in signs ada in and every connector resolves', async () => {
 test('ada sees her grants with a countdown, the denials and the unsupported connector', async () => {
   const rows = byName(await connectorRows());
   assert.deepEqual(Object.keys(rows).sort(), [...GRANTED, ...DENIED, ...UNSUPPORTED].sort());
+  // The compact line: state word and the time left or a short reason.
   for (const name of GRANTED) {
     assert.equal(rows[name].state, 'granted', `${name} state`);
-    assert.equal(rows[name].label, 'Granted', `${name} label`);
-    assert.match(rows[name].expiry ?? '', COUNTDOWN, `${name} countdown`);
+    assert.equal(rows[name].word, 'Granted', `${name} word`);
+    assert.match(rows[name].note ?? '', ROW_COUNTDOWN, `${name} countdown in the row`);
   }
   for (const name of DENIED) {
     assert.equal(rows[name].state, 'denied', `${name} state`);
-    assert.equal(rows[name].label, 'Not granted by your organisation', `${name} label`);
-    assert.equal(rows[name].code, 'invalid_target', `${name} error code`);
+    assert.equal(rows[name].word, 'Not granted', `${name} word`);
+    assert.equal(rows[name].note, 'by your organisation', `${name} note`);
   }
   assert.equal(rows.Slack.state, 'unsupported');
-  assert.equal(rows.Slack.label, 'Not available zero-touch');
+  assert.equal(rows.Slack.word, 'Not zero-touch');
+  for (const r of Object.values(rows)) assert.equal(r.open, false, `${r.name} starts closed`);
+
+  // Each row opens in place: product.md's full words, the expiry, the IdP's code.
+  for (const r of Object.values(rows)) await setRowOpen(r.id, true);
+  const open = byName(await connectorRows());
+  for (const name of GRANTED) {
+    assert.equal(open[name].label, 'Granted', `${name} label`);
+    assert.match(open[name].expiry ?? '', COUNTDOWN, `${name} countdown`);
+  }
+  for (const name of DENIED) {
+    assert.equal(open[name].label, 'Not granted by your organisation', `${name} label`);
+    assert.equal(open[name].code, 'invalid_target', `${name} error code`);
+  }
+  assert.equal(open.Slack.label, 'Not available zero-touch');
+  await record('rows open');
+  await closeAllRows();
 });
 
 test('Refresh on one connector keeps it granted', async () => {
   const before = await statusPayloadCount();
   const linear = byName(await connectorRows()).Linear;
+  await setRowOpen(linear.id, true);
   await (await browser.$(`#refresh-${linear.id}`)).click();
   await waitForFreshStatus(before, 'the refresh reply');
   const row = byName(await connectorRows()).Linear;
   assert.equal(row.state, 'granted');
   assert.match(row.expiry ?? '', COUNTDOWN);
+  assert.match(row.note ?? '', ROW_COUNTDOWN);
   await record('refresh one');
+  await setRowOpen(linear.id, false);
 });
 
 test('Refresh all keeps every grant', async () => {
@@ -179,15 +206,28 @@ test('Refresh all keeps every grant', async () => {
   await record('refresh all');
 });
 
-test('screenshots: signed in, and a denial', async () => {
-  await browser.execute(() => window.scrollTo(0, 0));
+test('screenshots: signed in at the default size with every connector in view, and a denial', async () => {
+  await closeAllRows();
+  // By the DOM, before the picture: at the default window size every connector of ada's policy
+  // and the session line are inside the viewport, with nothing scrolled (issue 12).
+  const at = await layoutAtTop();
+  const size = `${at.width}x${at.height}`;
+  assert.ok(
+    at.width <= DEFAULT_WINDOW.width && at.height <= DEFAULT_WINDOW.height,
+    `the window is at most its default ${DEFAULT_WINDOW.width}x${DEFAULT_WINDOW.height} (it is ${size})`,
+  );
+  assert.deepEqual(at.names.map((n) => n.name).sort(), [...GRANTED, ...DENIED, ...UNSUPPORTED].sort(), 'one row per connector');
+  assert.ok(at.session && at.session.top >= 0 && at.session.bottom <= at.height, `the session line is in the ${size} viewport`);
+  for (const n of at.names) {
+    assert.ok(n.top >= 0 && n.bottom <= at.height, `${n.name} is in the ${size} viewport (bottom at ${Math.round(n.bottom)})`);
+  }
   await shoot('signed-in.png');
-  // The denials sit in the last group, below the fold of the 440x680 window.
-  await browser.execute(() => {
-    const heading = document.getElementById('group-unavailable');
-    if (heading) window.scrollTo(0, heading.getBoundingClientRect().top + window.scrollY - 12);
-  });
+  // A denial, opened in place: the full words, the IdP's code and the hint.
+  const asana = byName(await connectorRows()).Asana;
+  await setRowOpen(asana.id, true);
+  await browser.execute(() => window.scrollTo(0, 0));
   await shoot('denied.png');
+  await setRowOpen(asana.id, false);
   await browser.execute(() => window.scrollTo(0, 0));
 });
 
@@ -307,6 +347,9 @@ test('Disconnect all covered by zero-touch: confirm, receipts, revoked at the la
 
 test('Details for Asana explains the denied token exchange; Back and Escape return', async (t) => {
   t.after(leavePage);
+  const asana = byName(await connectorRows()).Asana;
+  // The way to the timeline sits in the row's details.
+  await setRowOpen(asana.id, true);
   await (await browser.$('[aria-label="Details for Asana"]')).click();
   await waitShowing(async () => (await timelineSteps()).length > 0, {
     timeout: 10_000,
@@ -344,7 +387,7 @@ test('Details for Asana explains the denied token exchange; Back and Escape retu
     timeout: 5_000,
     timeoutMsg: 'Back did not return to the list',
   });
-  assert.equal(await browser.execute(() => document.activeElement?.id), 'details-asana', 'focus returns to the Details button');
+  assert.equal(await browser.execute(() => document.activeElement?.id), `details-${asana.id}`, 'focus returns to the Details button');
 
   // The sign-in's own timeline, left with Escape.
   await (await browser.$('button=Sign-in details')).click();
@@ -360,6 +403,7 @@ test('Details for Asana explains the denied token exchange; Back and Escape retu
     timeoutMsg: 'Escape did not return to the list',
   });
   assert.equal(await browser.execute(() => document.activeElement?.id), 'details-sign-in');
+  await setRowOpen(asana.id, false);
 });
 
 test('Diagnostics shows the clock and token summaries, checks readiness, saves a clean bundle', async (t) => {

@@ -13,18 +13,69 @@ export async function sessionHeading() {
   return browser.execute(() => document.getElementById('session-heading')?.textContent.trim() ?? null);
 }
 
-/** Each connector row as the person sees it (ConnectorRow.svelte). */
+/**
+ * Each connector row as the person sees it (ConnectorRow.svelte): the compact line (state word,
+ * note: time left or short reason) and, while the row is open, its details (full state words,
+ * expiry, the IdP's error code).
+ */
 export async function connectorRows() {
   return browser.execute(() =>
     [...document.querySelectorAll('li.row')].map((li) => ({
-      id: (li.getAttribute('aria-labelledby') || '').replace(/^name-/, ''),
+      id: li.dataset.id,
       name: li.querySelector('.name')?.textContent.trim(),
       state: li.dataset.state,
-      label: li.querySelector('.badge .label')?.textContent.trim() ?? null,
-      expiry: li.querySelector('.expiry')?.textContent.trim() ?? null,
-      code: li.querySelector('.cause code')?.textContent.trim() ?? null,
+      word: li.querySelector('.badge .label')?.textContent.trim() ?? null,
+      note: li.querySelector('.note')?.textContent.trim() ?? null,
+      open: li.querySelector('button.toggle')?.getAttribute('aria-expanded') === 'true',
+      label: li.querySelector('.more .full')?.textContent.trim() ?? null,
+      expiry: li.querySelector('.more .expiry')?.textContent.trim() ?? null,
+      code: li.querySelector('.more .cause code')?.textContent.trim() ?? null,
     })),
   );
+}
+
+/** Opens or closes a connector's row by clicking it, as a person would, and waits for it. */
+export async function setRowOpen(id, open) {
+  const expanded = () => browser.execute((rid) => document.getElementById(`row-${rid}`)?.getAttribute('aria-expanded') ?? null, id);
+  const now = await expanded();
+  assert.notEqual(now, null, `there is a row for connector ${id}`);
+  if ((now === 'true') === open) return;
+  // Mid-window, clear of the list's sticky bar, so the click lands on the row and what opens
+  // under it (Refresh, Details) is in view for the next click.
+  const center = () => browser.execute((rid) => document.getElementById(`row-${rid}`)?.scrollIntoView({ block: 'center' }), id);
+  await center();
+  await (await browser.$(`#row-${id}`)).click();
+  await browser.waitUntil(async () => (await expanded()) === String(open), {
+    timeout: 5_000,
+    timeoutMsg: `the row of ${id} did not ${open ? 'open' : 'close'}`,
+  });
+  await center();
+}
+
+/** Closes every open row, so the list is back to one line per connector. */
+export async function closeAllRows() {
+  for (const r of await connectorRows()) if (r.open) await setRowOpen(r.id, false);
+}
+
+/**
+ * Where the window shows each connector's name and the session line, in CSS pixels of the
+ * viewport, with the viewport's size: what is visible without scrolling.
+ */
+export async function layoutAtTop() {
+  return browser.execute(() => {
+    window.scrollTo(0, 0);
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom };
+    };
+    const session = document.getElementById('session-heading')?.closest('section');
+    return {
+      width: window.innerWidth,
+      height: window.innerHeight,
+      session: session ? box(session) : null,
+      names: [...document.querySelectorAll('li.row .name')].map((n) => ({ name: n.textContent.trim(), ...box(n) })),
+    };
+  });
 }
 
 export function byName(rows) {

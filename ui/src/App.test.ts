@@ -14,6 +14,13 @@ function setup(scenario: ScenarioName, stepMs = 0) {
 
 const signedInAs = () => screen.findByText('ada@lab.example');
 
+/** Opens a connector's row (its details show in place) by clicking it, as a person would. */
+async function openRow(user: ReturnType<typeof userEvent.setup>, name: string) {
+  const row = screen.getByRole('listitem', { name });
+  await user.click(within(row).getByRole('button', { expanded: false }));
+  return row;
+}
+
 describe('App: loading, empty, error', () => {
   it('shows a loading state until the status arrives', () => {
     setup('loading');
@@ -41,6 +48,7 @@ describe('App: loading, empty, error', () => {
     const { backend, user } = setup('ada');
     await signedInAs();
     vi.spyOn(backend, 'refresh').mockRejectedValue({ code: 'network', message: 'The network is down.' });
+    await openRow(user, 'Linear');
     await user.click(screen.getByRole('button', { name: 'Refresh Linear' }));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('The network is down.');
@@ -65,19 +73,30 @@ describe('App: ada signed in (4 granted, 3 denied, 1 unsupported)', () => {
       Array(4).fill('granted'),
     );
     const unavailable = screen.getByRole('list', { name: /Not available to you/ });
-    expect(within(unavailable).getAllByText('Not granted by your organisation')).toHaveLength(3);
-    expect(within(unavailable).getByText('Not available zero-touch')).toBeInTheDocument();
+    expect([...unavailable.querySelectorAll('li')].map((li) => li.querySelector('.badge')?.textContent)).toEqual([
+      'Not granted',
+      'Not granted',
+      'Not granted',
+      'Not zero-touch',
+    ]);
+    expect(within(unavailable).getAllByText('by your organisation')).toHaveLength(3);
     expect(screen.getByText('expiry unknown')).toBeInTheDocument();
     expect(screen.queryByRole('list', { name: /Needs attention/ })).not.toBeInTheDocument();
+    expect(document.getElementById('connectors-summary')).toHaveTextContent(/^4 working · 3 not assigned · 1 not zero-touch$/);
+    // Compact: every row closed, no per-row buttons until one is opened.
+    expect(screen.getAllByRole('button', { expanded: false })).toHaveLength(8);
+    expect(screen.queryByRole('button', { name: /^Refresh [A-Z]/ })).not.toBeInTheDocument();
   });
 
   it('Refresh calls the backend with the connector id; Refresh all with none', async () => {
     const { backend, user } = setup('ada');
     await signedInAs();
     const refresh = vi.spyOn(backend, 'refresh');
+    const row = await openRow(user, 'Supabase');
     await user.click(screen.getByRole('button', { name: 'Refresh Supabase' }));
     expect(refresh).toHaveBeenLastCalledWith('supabase');
-    await waitFor(() => expect(screen.getByText(/^Expires in (59|1 h 00) min/)).toBeInTheDocument());
+    await waitFor(() => expect(row.querySelector('.note')).toHaveTextContent(/^(59 min|1 h 00 min) left$/));
+    expect(within(row).getByText(/^Expires in (59|1 h 00) min/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Refresh all' }));
     expect(refresh).toHaveBeenLastCalledWith();
     expect(refresh).toHaveBeenCalledTimes(2);
@@ -142,8 +161,12 @@ describe('App: signed out and sign-in', () => {
   it('a failed sign-in shows the code and message', async () => {
     const { user } = setup('idp-unreachable');
     await signedInAs();
-    // The token exchange failed, so the row names the IdP, not the connector.
-    expect(screen.getAllByText("Can't reach idp.lab.example; retrying")).toHaveLength(4);
+    // The token exchange failed, so each row names the IdP, not the connector.
+    for (const name of ['Atlassian', 'Granola', 'Linear', 'Supabase']) {
+      const row = await openRow(user, name);
+      expect(row.querySelector('.badge')).toHaveTextContent("Can't reach");
+      expect(within(row).getByText("Can't reach idp.lab.example; retrying")).toBeInTheDocument();
+    }
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     await user.click(await screen.findByRole('button', { name: 'Sign in' }));
     const alert = await screen.findByRole('alert');
@@ -169,7 +192,7 @@ describe('App: signed out and sign-in', () => {
 
 describe('App: every state and the shared countdown', () => {
   it('renders each state once, with unreachable first and pending busy', async () => {
-    setup('every-state');
+    const { user } = setup('every-state');
     await signedInAs();
     const attention = screen.getByRole('list', { name: /Needs attention/ });
     expect(within(attention).getAllByRole('listitem').map((li) => li.dataset.state)).toEqual([
@@ -177,8 +200,10 @@ describe('App: every state and the shared countdown', () => {
       'needs_sign_in',
       'unreachable',
     ]);
-    expect(screen.getByText("Can't reach supabase.lab.example; retrying")).toBeInTheDocument();
     expect(screen.getByRole('listitem', { name: 'Atlassian' })).toHaveAttribute('aria-busy', 'true');
+    await openRow(user, 'Supabase');
+    expect(screen.getByText("Can't reach supabase.lab.example; retrying")).toBeInTheDocument();
+    await openRow(user, 'Canva');
     expect(screen.getByText('invalid_client')).toBeInTheDocument();
   });
 
@@ -188,13 +213,13 @@ describe('App: every state and the shared countdown', () => {
       vi.setSystemTime(Date.parse('2026-06-01T12:00:00Z'));
       setup('every-state');
       await signedInAs();
-      expect(screen.getByText('Expires in 54 min')).toBeInTheDocument();
-      expect(screen.getByText('Last token expires in 7 min')).toBeInTheDocument();
+      expect(screen.getByText('54 min left')).toBeInTheDocument();
+      expect(screen.getByText('retrying · 7 min left')).toBeInTheDocument();
       // One interval drives every row and the session card.
       expect(vi.getTimerCount()).toBe(1);
       await vi.advanceTimersByTimeAsync(60_500);
-      await waitFor(() => expect(screen.getByText('Expires in 53 min')).toBeInTheDocument());
-      expect(screen.getByText('Last token expires in 6 min')).toBeInTheDocument();
+      await waitFor(() => expect(screen.getByText('53 min left')).toBeInTheDocument());
+      expect(screen.getByText('retrying · 6 min left')).toBeInTheDocument();
       expect(screen.getByText(/^Session ends in 8 h 11 min/)).toBeInTheDocument();
     } finally {
       vi.useRealTimers();

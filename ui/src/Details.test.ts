@@ -6,13 +6,24 @@ import { describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import { createFakeBackend, type ScenarioName } from './lib/backend/fake';
 
+/** Clicks a Details button; a connector's sits in its row, which is opened first. */
+async function clickDetails(user: ReturnType<typeof userEvent.setup>, button: string) {
+  const connector = /^Details for (.+)$/.exec(button)?.[1];
+  if (connector) {
+    const row = screen.getByRole('listitem', { name: connector });
+    const closed = within(row).queryByRole('button', { expanded: false });
+    if (closed) await user.click(closed);
+  }
+  await user.click(screen.getByRole('button', { name: button }));
+}
+
 async function open(scenario: ScenarioName, button: string) {
   const backend = createFakeBackend(scenario, { stepMs: 0 });
   const getTimeline = vi.spyOn(backend, 'getTimeline');
   const user = userEvent.setup();
   render(App, { backend });
   await screen.findByText('ada@lab.example');
-  await user.click(screen.getByRole('button', { name: button }));
+  await clickDetails(user, button);
   return { backend, user, getTimeline };
 }
 
@@ -58,8 +69,9 @@ describe('Details: a denial (invalid_target at the token exchange)', () => {
   it('Back (and Escape) return to the list with focus on the Details button', async () => {
     const { user } = await open('ada', 'Details for Asana');
     await user.click(screen.getByRole('button', { name: 'Back' }));
+    // The row stayed open across the page change, so its Details button is there to take focus.
     expect(screen.getByRole('button', { name: 'Details for Asana' })).toHaveFocus();
-    await user.click(screen.getByRole('button', { name: 'Details for Figma' }));
+    await clickDetails(user, 'Details for Figma');
     expect(screen.getByRole('heading', { name: 'Details: Figma' })).toHaveFocus();
     await user.keyboard('{Escape}');
     expect(screen.getByRole('button', { name: 'Details for Figma' })).toHaveFocus();
@@ -124,7 +136,8 @@ describe('Details: granted, IdP down, clock skew, sign-in', () => {
     const getTimeline = vi.spyOn(backend, 'getTimeline').mockRejectedValueOnce({ code: 'state_unreadable', message: 'No trace file.' });
     const user = userEvent.setup();
     render(App, { backend });
-    await user.click(await screen.findByRole('button', { name: 'Details for Slack' }));
+    await screen.findByText('ada@lab.example');
+    await clickDetails(user, 'Details for Slack');
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('No trace file.');
     expect(within(alert).getByText('state_unreadable')).toBeInTheDocument();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectorState, ConnectorView, StatusView } from './backend/types';
-import { describeChanges, groupConnectors, lookFor, signInPhaseText, stateLabel } from './states';
+import { describeChanges, groupConnectors, lookFor, matchesFilter, rowNote, signInPhaseText, stateLabel, summarize } from './states';
 
 const ALL: ConnectorState[] = ['granted', 'denied', 'needs_sign_in', 'unsupported', 'misconfigured', 'unreachable', 'pending'];
 
@@ -34,6 +34,58 @@ describe('state looks', () => {
 
   it('renders an unknown state from a newer host in its own words', () => {
     expect(lookFor('quarantined')).toMatchObject({ label: 'quarantined', icon: 'question' });
+  });
+});
+
+describe('the compact row', () => {
+  it('has a short word per state, each different, so rows stay one line', () => {
+    const words = ALL.map((s) => lookFor(s).word);
+    expect(new Set(words).size).toBe(ALL.length);
+    for (const w of words) expect(w.length).toBeLessThanOrEqual(14);
+  });
+
+  it('notes the time left, or a short reason where there is no token', () => {
+    expect(rowNote(row('a', 'granted'), '54 min')).toBe('54 min left');
+    expect(rowNote(row('a', 'granted'), null)).toBe('expiry unknown');
+    expect(rowNote(row('a', 'granted'), 'expired')).toBe('expired');
+    expect(rowNote(row('a', 'unreachable'), '4 min')).toBe('retrying · 4 min left');
+    expect(rowNote(row('a', 'unreachable'), 'expired')).toBe('retrying');
+    expect(rowNote(row('a', 'denied'), null)).toBe('by your organisation');
+    expect(rowNote(row('a', 'misconfigured'), null)).toBe('tell your IT admin');
+    expect(rowNote(row('a', 'unsupported'), null)).toBe("its server can't yet");
+    expect(rowNote(row('a', 'needs_sign_in'), null)).toBe('');
+  });
+});
+
+describe('summarize', () => {
+  it("says ada's policy as the issue does", () => {
+    const ada = [
+      ...['atlassian', 'granola', 'linear', 'supabase'].map((id) => row(id, 'granted')),
+      ...['asana', 'canva', 'figma'].map((id) => row(id, 'denied')),
+      row('slack', 'unsupported'),
+    ];
+    expect(summarize(ada)).toBe('4 working · 3 not assigned · 1 not zero-touch');
+  });
+
+  it('puts what needs action first, counts one and many, and keeps unknown states in their words', () => {
+    expect(
+      summarize([row('a', 'granted'), row('b', 'misconfigured'), row('c', 'needs_sign_in'), row('d', 'needs_sign_in'), row('e', 'quarantined' as ConnectorState), row('f', 'unreachable'), row('g', 'pending')]),
+    ).toBe('1 set-up problem · 1 unreachable · 2 need sign-in · 1 working · 1 checking · 1 quarantined');
+    expect(summarize([])).toBe('');
+  });
+});
+
+describe('matchesFilter', () => {
+  const linear = row('lin-01', 'denied', 'Linear');
+  it.each(['lin', 'LINEAR', 'lin-01', 'not granted', 'Not granted by your', 'not assigned', '  linear  ', ''])('"%s" matches', (q) => {
+    expect(matchesFilter(linear, q)).toBe(true);
+  });
+  it.each(['figma', 'asana', 'working', 'zero'])('"%s" does not', (q) => {
+    expect(matchesFilter(linear, q)).toBe(false);
+  });
+  it('matches the host an unreachable connector names', () => {
+    const down = { ...row('x', 'unreachable', 'X'), error: { stage: 'token_exchange', code: 'network', hint: '' } } as const;
+    expect(matchesFilter(down, 'acme.okta', 'https://acme.okta.com')).toBe(true);
   });
 });
 

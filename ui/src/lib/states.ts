@@ -25,25 +25,63 @@ export const GROUPS: { id: Group; heading: string }[] = [
 ];
 
 export interface StateLook {
+  /** product.md's words, shown in full when a row is open and in announcements. */
   label: string;
+  /** The same state in one or two words, for the compact row. */
+  word: string;
+  /** The summary line's words for a count of connectors in this state: [one, many]. */
+  counted: [string, string];
   icon: IconName;
   tone: Tone;
   group: Group;
 }
 
 const LOOKS: Record<ConnectorState, StateLook> = {
-  granted: { label: 'Granted', icon: 'check', tone: 'ok', group: 'working' },
-  pending: { label: 'Checking…', icon: 'spinner', tone: 'busy', group: 'working' },
-  needs_sign_in: { label: 'Sign in', icon: 'key', tone: 'attention', group: 'attention' },
-  misconfigured: { label: 'Set-up problem: tell your IT admin', icon: 'alert', tone: 'problem', group: 'attention' },
-  unreachable: { label: "Can't reach the server; retrying", icon: 'cloud-off', tone: 'attention', group: 'attention' },
-  denied: { label: 'Not granted by your organisation', icon: 'slash', tone: 'neutral', group: 'unavailable' },
-  unsupported: { label: 'Not available zero-touch', icon: 'minus', tone: 'neutral', group: 'unavailable' },
+  granted: { label: 'Granted', word: 'Granted', counted: ['working', 'working'], icon: 'check', tone: 'ok', group: 'working' },
+  pending: { label: 'Checking…', word: 'Checking…', counted: ['checking', 'checking'], icon: 'spinner', tone: 'busy', group: 'working' },
+  needs_sign_in: { label: 'Sign in', word: 'Sign in', counted: ['needs sign-in', 'need sign-in'], icon: 'key', tone: 'attention', group: 'attention' },
+  misconfigured: {
+    label: 'Set-up problem: tell your IT admin',
+    word: 'Set-up problem',
+    counted: ['set-up problem', 'set-up problems'],
+    icon: 'alert',
+    tone: 'problem',
+    group: 'attention',
+  },
+  unreachable: {
+    label: "Can't reach the server; retrying",
+    word: "Can't reach",
+    counted: ['unreachable', 'unreachable'],
+    icon: 'cloud-off',
+    tone: 'attention',
+    group: 'attention',
+  },
+  denied: {
+    label: 'Not granted by your organisation',
+    word: 'Not granted',
+    counted: ['not assigned', 'not assigned'],
+    icon: 'slash',
+    tone: 'neutral',
+    group: 'unavailable',
+  },
+  unsupported: {
+    label: 'Not available zero-touch',
+    word: 'Not zero-touch',
+    counted: ['not zero-touch', 'not zero-touch'],
+    icon: 'minus',
+    tone: 'neutral',
+    group: 'unavailable',
+  },
 };
+
+/** Summary order: what needs action first, as in the list. */
+const SUMMARY_ORDER: ConnectorState[] = ['misconfigured', 'unreachable', 'needs_sign_in', 'granted', 'pending', 'denied', 'unsupported'];
 
 /** A state this window does not know (a newer host) still renders, in words, without guessing. */
 export function lookFor(state: string): StateLook {
-  return LOOKS[state as ConnectorState] ?? { label: state, icon: 'question', tone: 'neutral', group: 'attention' };
+  return (
+    LOOKS[state as ConnectorState] ?? { label: state, word: state, counted: [state, state], icon: 'question', tone: 'neutral', group: 'attention' }
+  );
 }
 
 /**
@@ -69,6 +107,53 @@ export function stateAdvice(c: ConnectorView): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * The compact row's last column: the time left on the token (live, from the shared tick), or a
+ * short reason where there is no token. `left` is timeLeft() of the connector's expiry.
+ */
+export function rowNote(c: ConnectorView, left: string | null): string {
+  switch (c.state) {
+    case 'granted':
+      return left === null ? 'expiry unknown' : left === 'expired' ? 'expired' : `${left} left`;
+    case 'unreachable':
+      // The last good token still works until it expires: say for how long.
+      return left === null || left === 'expired' ? 'retrying' : `retrying · ${left} left`;
+    case 'misconfigured':
+      return 'tell your IT admin';
+    case 'denied':
+      return 'by your organisation';
+    case 'unsupported':
+      return "its server can't yet";
+    default:
+      return '';
+  }
+}
+
+/** ["4 working", "3 not assigned", "1 not zero-touch"]: counts per state, what needs action first. */
+export function summaryParts(connectors: ConnectorView[]): string[] {
+  const counts = new Map<string, number>();
+  for (const c of connectors) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+  const known = SUMMARY_ORDER.filter((s) => counts.has(s));
+  const unknown = [...counts.keys()].filter((s) => !(SUMMARY_ORDER as string[]).includes(s)).sort();
+  return [...known, ...unknown].map((s) => {
+    const n = counts.get(s) ?? 0;
+    return `${n} ${lookFor(s).counted[n === 1 ? 0 : 1]}`;
+  });
+}
+
+/** The summary line: "4 working · 3 not assigned · 1 not zero-touch". */
+export function summarize(connectors: ConnectorView[]): string {
+  return summaryParts(connectors).join(' · ');
+}
+
+/** Whether a connector matches the filter box: by name, id, or any of its state's words. */
+export function matchesFilter(c: ConnectorView, query: string, idpIssuer?: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  const look = lookFor(c.state);
+  return [c.name, c.id, look.word, stateLabel(c, idpIssuer), ...look.counted].some((text) => text.toLowerCase().includes(q));
 }
 
 /** Connectors in display groups, each sorted by name so rows keep their place as time passes. */

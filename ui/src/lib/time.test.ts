@@ -1,5 +1,5 @@
 import { get } from 'svelte/store';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatRemaining, now, remainingMs, timeLeft } from './time';
 
 const S = 1000;
@@ -67,5 +67,70 @@ describe('now (the shared tick)', () => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
     expect(get(now)).toBe(Date.parse('2030-01-01T00:00:00Z'));
+  });
+});
+
+describe('now: idle while the page is hidden (issue 11)', () => {
+  let visibility: DocumentVisibilityState = 'visible';
+  const show = (state: DocumentVisibilityState) => {
+    visibility = state;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+
+  beforeEach(() => {
+    visibility = 'visible';
+    vi.spyOn(document, 'visibilityState', 'get').mockImplementation(() => visibility);
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-06-01T12:00:00Z'));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('runs no timer and calls no subscriber while hidden; ticks at once when shown again', () => {
+    const seen: number[] = [];
+    const stop = now.subscribe((t) => seen.push(t));
+    vi.advanceTimersByTime(2000);
+    expect(seen).toHaveLength(3);
+
+    show('hidden');
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(seen).toHaveLength(3);
+
+    show('visible');
+    // The first tick comes with the event, not a second later, and carries the current time.
+    expect(seen).toHaveLength(4);
+    expect(seen.at(-1)).toBe(Date.parse('2026-06-01T12:01:02Z'));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(seen.at(-1)).toBe(Date.parse('2026-06-01T12:01:03Z'));
+    stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('starts idle when subscribed while hidden, with a fresh time and no timer', () => {
+    show('hidden');
+    const seen: number[] = [];
+    const stop = now.subscribe((t) => seen.push(t));
+    expect(seen).toEqual([Date.parse('2026-06-01T12:00:00Z')]);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(5000);
+    expect(seen).toHaveLength(1);
+    show('visible');
+    expect(seen.at(-1)).toBe(Date.parse('2026-06-01T12:00:05Z'));
+    expect(vi.getTimerCount()).toBe(1);
+    stop();
+  });
+
+  it('repeated visibility events never start a second timer, and unsubscribing stops listening', () => {
+    const stop = now.subscribe(() => {});
+    show('visible');
+    show('visible');
+    expect(vi.getTimerCount()).toBe(1);
+    stop();
+    show('visible');
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

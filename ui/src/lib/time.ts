@@ -40,10 +40,28 @@ export function timeLeft(expiresAt: string | null | undefined, now: number): str
 
 /**
  * One 1-second tick shared by every countdown on screen, so rows never disagree and there is a
- * single timer however many connectors there are. It runs only while something subscribes.
+ * single timer however many connectors there are. It runs only while something subscribes and
+ * the page is visible: a window closed to the tray keeps its webview, and a hidden webview should
+ * cost nothing (issue 11). When the page shows again it ticks at once, so no stale time is seen.
  */
 export const now = readable(Date.now(), (set) => {
-  set(Date.now());
-  const id = setInterval(() => set(Date.now()), SECOND);
-  return () => clearInterval(id);
+  let id: ReturnType<typeof setInterval> | undefined;
+  const start = () => {
+    if (id !== undefined) return;
+    set(Date.now());
+    id = setInterval(() => set(Date.now()), SECOND);
+  };
+  const stop = () => {
+    clearInterval(id);
+    id = undefined;
+  };
+  const follow = () => (document.visibilityState === 'hidden' ? stop() : start());
+  follow();
+  // A fresh time for the first subscriber even while hidden: the value from module load is old.
+  if (id === undefined) set(Date.now());
+  document.addEventListener('visibilitychange', follow);
+  return () => {
+    document.removeEventListener('visibilitychange', follow);
+    stop();
+  };
 });

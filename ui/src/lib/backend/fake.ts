@@ -75,6 +75,52 @@ function adaConnectors(now: number): ConnectorView[] {
   ];
 }
 
+/**
+ * A bigger organisation: ada's eight and 22 more, in every settled state, so the compact
+ * window's scrolling list, sticky summary and filter box (past 12) can be seen and tested.
+ */
+function manyConnectors(now: number): ConnectorView[] {
+  const misconfigured: Outcome = {
+    state: 'misconfigured',
+    expires_at: null,
+    scopes: [],
+    tools: null,
+    error: { stage: 'jwt_bearer', code: 'invalid_client', hint: 'Tell your IT admin: the client secret in the Lanyard policy is wrong or expired.' },
+  };
+  const unreachable = (stage: 'token_exchange' | 'mcp', minutes: number): Outcome => ({
+    state: 'unreachable',
+    expires_at: at(now, minutes),
+    scopes: ['read'],
+    tools: 5,
+    error: { stage, code: stage === 'mcp' ? 'timeout' : 'network', hint: 'Lanyard will retry on its own; check your network or VPN.' },
+  });
+  const more: [string, string, Outcome][] = [
+    ['airtable', 'Airtable', granted(now, 41, ['data.records:read'], 7)],
+    ['box', 'Box', granted(now, 58, ['root_readonly'], 5)],
+    ['clickup', 'ClickUp', denied('access_denied')],
+    ['datadog', 'Datadog', granted(now, 23, ['metrics_read', 'logs_read'], 12)],
+    ['docusign', 'DocuSign', unsupported],
+    ['dropbox', 'Dropbox', granted(now, 3 * 60 + 10, ['files.metadata.read'], 4)],
+    ['github', 'GitHub', granted(now, 7, ['repo'], 31)],
+    ['gitlab', 'GitLab', misconfigured],
+    ['hubspot', 'HubSpot', denied('invalid_target')],
+    ['intercom', 'Intercom', granted(now, 49, ['conversations:read'], 6)],
+    ['miro', 'Miro', granted(now, 36, ['boards:read'], 3)],
+    ['monday', 'Monday', unsupported],
+    ['notion', 'Notion', granted(now, 62, ['read_content'], 8)],
+    ['pagerduty', 'PagerDuty', unreachable('mcp', 9)],
+    ['salesforce', 'Salesforce', granted(now, 118, ['api'], 14)],
+    ['sentry', 'Sentry', granted(now, 2, ['project:read', 'event:read'], 10)],
+    ['snowflake', 'Snowflake', misconfigured],
+    ['stripe', 'Stripe', denied('unauthorized_client')],
+    ['vercel', 'Vercel', unreachable('token_exchange', 15)],
+    ['workday', 'Workday', { state: 'pending', expires_at: null, scopes: [], tools: null }],
+    ['zendesk', 'Zendesk', granted(now, 27, ['read'], 5)],
+    ['zoom', 'Zoom', granted(now, 5 * 24 * 60, ['meeting:read'], 4)],
+  ];
+  return [...adaConnectors(now), ...more.map(([id, name, outcome]) => connector(id, name, outcome))];
+}
+
 function signedIn(now: number, connectors: ConnectorView[]): StatusView {
   return {
     version: 1,
@@ -117,6 +163,7 @@ interface Scenario {
 export const SCENARIOS = {
   ada: { status: (now) => signedIn(now, adaConnectors(now)) },
   'signed-out': { status: signedOut },
+  many: { status: (now) => signedIn(now, manyConnectors(now)), afterSignIn: (now) => signedIn(now, manyConnectors(now)) },
   expired: {
     status: (now) => ({
       version: 1,
