@@ -3,9 +3,9 @@
 
 use crate::connector::{ConnectorError, ConnectorState, Stage};
 use crate::discovery::DiscoveryError;
-use crate::protocol::token_endpoint::ExchangeError;
 use crate::http::HttpError;
 use crate::mcp::McpError;
+use crate::protocol::token_endpoint::ExchangeError;
 use crate::trace::scrub;
 
 /// What failed, and where. `stage` of `Exchange` is `TokenExchange` (IdP) or `JwtBearer` (AS).
