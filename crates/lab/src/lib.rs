@@ -3,6 +3,7 @@
 
 mod admin;
 mod authorize;
+mod breakage;
 mod broken;
 mod catalogue;
 mod client_auth;
