@@ -20,6 +20,7 @@ mod policy_out;
 mod ready;
 mod seed_legacy;
 mod state;
+mod token_endpoint;
 
 pub use catalogue::{ClientMethod, LEGACY_CLIENT_ID};
 pub use directory::Directory;

@@ -1,20 +1,23 @@
 //! RFC 7523 jwt-bearer with an ID-JAG (ema-protocol §3.2): every check the RAS must make,
 //! then a short-lived access token restricted to this MCP resource, and no refresh token.
 
-use axum::http::StatusCode;
-use axum::response::Response;
 use jsonwebtoken::Algorithm;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 use super::ConnectorCtx;
 use crate::catalogue::ClientMethod;
 use crate::clock::SKEW_SECS;
 use crate::keys;
-use crate::oauth::{Form, OAuthError, TYP_ID_JAG, intersect, mint, no_store_json, split_scope};
+use crate::oauth::{Form, OAuthError, TYP_ID_JAG, intersect, mint, split_scope};
 use crate::state::{AccessGrant, GrantKind};
+use crate::token_endpoint::TokenResponse;
 
-pub fn redeem(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Response, OAuthError> {
+pub fn redeem(
+    ctx: &ConnectorCtx,
+    client_id: &str,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
     let connector = ctx.connector();
     if ctx
         .lab
@@ -134,15 +137,7 @@ pub fn redeem(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Respon
         );
     }
     tracing::info!(connector = %connector.spec.id, subject = %email, "redeemed ID-JAG");
-    Ok(no_store_json(
-        StatusCode::OK,
-        json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": scope.join(" "),
-        }),
-    ))
+    Ok(TokenResponse::bearer(access, lifetime, scope))
 }
 
 /// Header checks (alg allow-list, explicit `typ`, known `kid`) and the signature, against the

@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use crate::authorize::{self, Target};
-use crate::client_auth::{self, Endpoint};
 use crate::oauth::{
-    Form, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError,
+    GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError,
     TOKEN_TYPE_ID_JAG,
 };
 use crate::state::LabState;
+use crate::token_endpoint;
 
 pub fn router(state: Arc<LabState>) -> Router {
     Router::new()
@@ -102,13 +102,9 @@ async fn revoke(
 }
 
 fn revoke_inner(state: &LabState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
-    let form = Form::parse(headers, body)?;
-    let endpoint = Endpoint {
-        issuer: &state.idp_issuer,
-        token_endpoint: &state.idp_token_endpoint(),
-        body_client_id_with_basic: false,
-    };
-    let client_id = client_auth::authenticate(state, endpoint, headers, &form)?;
+    let token_url = state.idp_token_endpoint();
+    let endpoint = token::client_endpoint(state, &token_url);
+    let (client_id, form) = token_endpoint::authenticate_client(state, endpoint, headers, body)?;
     let token = form.require("token")?;
     let mut store = state.store();
     let owned = store
