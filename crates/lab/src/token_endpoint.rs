@@ -1,6 +1,6 @@
 //! What the IdP's token endpoint and every connector AS's token endpoint share: the
 //! `echo_request` fault, strict form parsing, client authentication (also used by the
-//! revocation endpoints), the authorization-code and rotating-refresh checks, and the
+//! revocation and device authorization endpoints), the authorization-code and rotating-refresh checks, and the
 //! RFC 6749 §5.1 token response.
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -41,8 +41,8 @@ pub fn accept(
     })
 }
 
-/// For endpoints without a `grant_type` (revocation): the form and the authenticated client
-/// id.
+/// For endpoints without a `grant_type` (revocation, device authorization): the form and the
+/// authenticated client id.
 pub fn authenticate_client(
     state: &LabState,
     endpoint: Endpoint<'_>,

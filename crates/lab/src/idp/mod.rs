@@ -1,6 +1,9 @@
-//! The lab's OpenID Provider: discovery, JWKS, authorization, token (code, refresh, RFC 8693
-//! token exchange issuing ID-JAGs) and RFC 7009 revocation, all under `/idp`.
+//! The lab's OpenID Provider: discovery, JWKS, authorization, RFC 8628 device authorization
+//! with its verification page, token (code, refresh, device code, RFC 8693 token exchange
+//! issuing ID-JAGs) and RFC 7009 revocation, all under `/idp`.
 
+pub mod device;
+mod device_page;
 mod exchange;
 mod token;
 
@@ -15,8 +18,8 @@ use std::sync::Arc;
 
 use crate::authorize::{self, Target};
 use crate::oauth::{
-    GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError,
-    TOKEN_TYPE_ID_JAG,
+    GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    OAuthError, TOKEN_TYPE_ID_JAG,
 };
 use crate::state::LabState;
 use crate::token_endpoint;
@@ -32,6 +35,11 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route("/idp/jwks", get(jwks))
         .route("/idp/authorize", get(authorize))
         .route("/idp/token", post(token::token))
+        .route("/idp/device_authorization", post(device::authorization))
+        .route(
+            "/idp/device",
+            get(device_page::show).post(device_page::submit),
+        )
         .route("/idp/revoke", post(revoke))
         .route_layer(middleware::from_fn_with_state(state.clone(), when_up))
         .with_state(state)
@@ -53,9 +61,11 @@ pub fn metadata(state: &LabState) -> Value {
         "token_endpoint": state.idp_token_endpoint(),
         "jwks_uri": format!("{iss}/jwks"),
         "revocation_endpoint": format!("{iss}/revoke"),
+        "device_authorization_endpoint": format!("{iss}/device_authorization"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
+        "grant_types_supported":
+            [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_DEVICE_CODE, GRANT_TOKEN_EXCHANGE],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported":
             ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"],

@@ -1,5 +1,5 @@
-//! The IdP token endpoint: authorization code + PKCE and rotating refresh tokens, issuing
-//! ES256 ID tokens; token exchange is dispatched to `exchange`.
+//! The IdP token endpoint: authorization code + PKCE, rotating refresh tokens and the RFC 8628
+//! device code, each issuing an ES256 ID token; token exchange is dispatched to `exchange`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -7,10 +7,11 @@ use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-use super::exchange;
+use super::{device, exchange};
 use crate::client_auth::Endpoint;
 use crate::oauth::{
-    GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError, mint,
+    GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    OAuthError, mint,
 };
 use crate::state::{LabState, RefreshGrant};
 use crate::token_endpoint::{self, TokenResponse};
@@ -57,6 +58,10 @@ fn token_inner(
         GRANT_REFRESH_TOKEN => {
             let grant = token_endpoint::rotate_refresh(state, None, client_id, form)?;
             issue(state, client_id, &grant.email, grant.scope, None)
+        }
+        GRANT_DEVICE_CODE => {
+            let approved = device::redeem(state, client_id, form)?;
+            issue(state, client_id, &approved.email, approved.scope, None)
         }
         GRANT_TOKEN_EXCHANGE => exchange::exchange(state, client_id, form),
         other => Err(OAuthError::unsupported_grant_type(other)),
