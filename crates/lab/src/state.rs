@@ -159,6 +159,21 @@ pub struct Store {
     pub assertion_jtis: HashMap<String, i64>,
     /// Device code -> its authorization (RFC 8628).
     pub devices: HashMap<String, DeviceGrant>,
+    /// When the jti maps were last swept (lab-clock seconds).
+    jtis_swept_at: i64,
+}
+
+impl Store {
+    /// Drops replay-detection entries past `exp` + skew, at most once a lab-clock second:
+    /// sweeping on every redemption made each one cost O(live ID-JAGs) under the store lock.
+    pub fn sweep_jtis(&mut self, now: i64, skew: i64) {
+        if self.jtis_swept_at == now {
+            return;
+        }
+        self.jtis_swept_at = now;
+        self.id_jag_jtis.retain(|_, exp| *exp + skew >= now);
+        self.assertion_jtis.retain(|_, exp| *exp + skew >= now);
+    }
 }
 
 pub struct LabState {

@@ -115,7 +115,7 @@ pub fn redeem(
     let lifetime = ctx.lab.token_lifetime;
     {
         let mut store = ctx.lab.store();
-        store.id_jag_jtis.retain(|_, e| *e + SKEW_SECS >= now);
+        store.sweep_jtis(now, SKEW_SECS);
         let seen = format!("{} {jti}", connector.issuer);
         if store.id_jag_jtis.contains_key(&seen) {
             ctx.lab.jti_replays.fetch_add(1, Ordering::SeqCst);
@@ -136,7 +136,8 @@ pub fn redeem(
             },
         );
     }
-    tracing::info!(connector = %connector.spec.id, subject = %email, "redeemed ID-JAG");
+    // Debug, not info: at 256 connectors per refresh round these lines would be most of the log.
+    tracing::debug!(connector = %connector.spec.id, subject = %email, "redeemed ID-JAG");
     Ok(TokenResponse::bearer(access, lifetime, scope))
 }
 
