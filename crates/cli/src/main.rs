@@ -1,6 +1,7 @@
 //! The `lanyard` command: clap → core → text or JSON. Thin by design: every command body
 //! opens the engine, calls one core function, and renders what it returns.
 
+mod legacy_cmd;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -95,6 +96,9 @@ enum LegacyAction {
     Restore { backup_id: String },
     /// Retry revocations that failed earlier.
     Retry,
+    /// Delete every backup of disconnected entries now (they also expire on their own after
+    /// 30 days, or LANYARD_LEGACY_BACKUP_DAYS).
+    Purge,
 }
 
 fn main() -> ExitCode {
@@ -175,6 +179,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
         Command::Logout => {
             let report = engine.logout().await?;
             render::logout(&report, cli.json);
+            legacy_cmd::logout_hint(&engine.legacy_context(PathBuf::new()), cli.json);
             Ok(0)
         }
         Command::Legacy { home, action } => {
@@ -269,6 +274,7 @@ async fn legacy(
                 Ok(1)
             }
         },
+        LegacyAction::Purge => Ok(legacy_cmd::purge(ctx, json)),
         LegacyAction::Retry => match lanyard::legacy::retry_queued(ctx).await {
             Ok(receipts) => {
                 render::receipts(&receipts, json);

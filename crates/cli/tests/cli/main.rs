@@ -410,6 +410,39 @@ async fn legacy_list_dry_run_then_disconnect_covered() {
             .iter()
             .all(|e| e["covered_by_ema"] != true)
     );
+
+    // Logout says how many backups remain and how to delete them, without asking.
+    let logout = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["logout"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&logout);
+    assert_eq!(logout.status.code(), Some(0), "{}", text(&logout));
+    let hint = format!("{covered} legacy backups of disconnected entries remain");
+    assert!(text(&logout).contains(&hint), "{}", text(&logout));
+    assert!(text(&logout).contains("lanyard legacy purge"));
+    let purged = run(vec!["purge".into()]).await.unwrap();
+    assert_eq!(purged.status.code(), Some(0), "{}", text(&purged));
+    assert!(
+        text(&purged).contains(&format!("Deleted {covered} legacy backups")),
+        "{}",
+        text(&purged)
+    );
+    assert!(
+        std::fs::read_dir(state.path().join("legacy-backups"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "no backup left"
+    );
 }
 
 fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
