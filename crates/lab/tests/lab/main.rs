@@ -4,4 +4,5 @@ mod common;
 mod connector_as;
 mod faults;
 mod idp;
+mod login_hint;
 mod mcp;
