@@ -157,6 +157,8 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
                 browser,
                 timeout: Duration::from_secs(timeout),
                 cancel: Some(cancel_rx),
+                login_hint: None,
+                prompt: None,
             };
             let status = engine.sign_in(opts).await?;
             render::status(&status, cli.json);
