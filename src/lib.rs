@@ -17,6 +17,7 @@ pub mod legacy;
 pub mod mcp;
 pub mod oauth_error;
 pub mod oidc;
+pub mod pilot;
 pub mod policy;
 pub mod resolve;
 pub mod schedule;
