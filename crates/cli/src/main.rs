@@ -1,6 +1,8 @@
 //! The `lanyard` command: clap → core → text or JSON. Thin by design: every command body
 //! opens the engine, calls one core function, and renders what it returns.
 
+mod pilot_cmd;
+mod pilot_render;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +62,11 @@ enum Command {
         home: Option<PathBuf>,
         #[command(subcommand)]
         action: LegacyAction,
+    },
+    /// Admin pilot: the what-if grant matrix for test users, and a report to share.
+    Pilot {
+        #[command(subcommand)]
+        action: pilot_cmd::PilotAction,
     },
     /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
     /// support ticket (no token, code or secret; token-like values become short hashes).
@@ -206,6 +213,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::doctor(&report, cli.json);
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
+        Command::Pilot { action } => pilot_cmd::run(&engine, action, cli.json).await,
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());
