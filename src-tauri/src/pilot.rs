@@ -47,24 +47,7 @@ pub async fn run_pilot_matrix<R: Runtime>(
     expected: Option<String>,
 ) -> Result<Matrix, AppError> {
     let engine = state.engine()?;
-    let users: Vec<String> = users
-        .iter()
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
-        .collect();
-    if users.is_empty() {
-        return Err(AppError::new(
-            ErrorCode::InvalidInput,
-            "List at least one test user.",
-        ));
-    }
-    let expected = match expected.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => Some(
-            Expectations::parse(text, "the expected grants")
-                .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?,
-        ),
-        None => None,
-    };
+    let (users, expected) = inputs(&users, expected.as_deref())?;
     let control = MatrixControl::default();
     {
         let mut running = pilot.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -99,6 +82,32 @@ pub async fn run_pilot_matrix<R: Runtime>(
     }
     *pilot.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(matrix.clone());
     Ok(matrix)
+}
+
+/// The users without blanks (at least one), and the expected grants parsed if given.
+fn inputs(
+    users: &[String],
+    expected: Option<&str>,
+) -> Result<(Vec<String>, Option<Expectations>), AppError> {
+    let users: Vec<String> = users
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if users.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            "List at least one test user.",
+        ));
+    }
+    let expected = match expected.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => Some(
+            Expectations::parse(text, "the expected grants")
+                .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok((users, expected))
 }
 
 /// Ends the current user's sign-in; their row says "not signed in" and the run goes on.

@@ -116,7 +116,8 @@ impl Expectations {
                     format!("expected `user,connector`, found {} fields", fields.len()),
                 ));
             };
-            if i == 0
+            // The header may only be the first line that is not blank or a comment.
+            if out.by_user.is_empty()
                 && user.eq_ignore_ascii_case("user")
                 && connector.eq_ignore_ascii_case("connector")
             {
@@ -219,7 +220,7 @@ mod tests {
     #[test]
     fn csv_lines_with_header_comments_and_empty_users() {
         let e = Expectations::parse(
-            "user,connector\n# engineering\nada@lab.example, linear\nada@lab.example,granola\n\npat@lab.example,\n",
+            "# expected grants\nuser,connector\n# engineering\nada@lab.example, linear\nada@lab.example,granola\n\npat@lab.example,\n",
             "x.csv",
         )
         .unwrap();

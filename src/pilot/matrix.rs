@@ -105,6 +105,26 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// No rows yet; one column per policy connector, in policy order.
+    pub fn empty(policy: &Policy) -> Self {
+        Self {
+            version: MATRIX_VERSION,
+            users: Vec::new(),
+            columns: policy
+                .connectors
+                .iter()
+                .map(|c| ConnectorColumn {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                })
+                .collect(),
+            problems: Vec::new(),
+            timings: Vec::new(),
+            cancelled: false,
+            compared: false,
+        }
+    }
+
     pub fn mismatches(&self) -> impl Iterator<Item = (&MatrixRow, &MatrixCell, Mismatch)> {
         self.users.iter().flat_map(|r| {
             r.connectors
@@ -234,22 +254,7 @@ pub async fn run_matrix(
     control: &MatrixControl,
     progress: &(dyn Fn(&MatrixProgress) + Send + Sync),
 ) -> Matrix {
-    let mut matrix = Matrix {
-        version: MATRIX_VERSION,
-        users: Vec::new(),
-        columns: policy
-            .connectors
-            .iter()
-            .map(|c| ConnectorColumn {
-                id: c.id.clone(),
-                name: c.name.clone(),
-            })
-            .collect(),
-        problems: Vec::new(),
-        timings: Vec::new(),
-        cancelled: false,
-        compared: false,
-    };
+    let mut matrix = Matrix::empty(policy);
     let total = opts.users.len();
     for (index, user) in opts.users.iter().enumerate() {
         let report = |phase, granted, error: Option<RowError>| {

@@ -94,20 +94,7 @@ pub async fn run(engine: &Lanyard, action: PilotAction, json: bool) -> Result<u8
             users,
             expect,
             sign_in,
-        } => {
-            let Some(expected) = read_expect(expect.as_deref()) else {
-                return Ok(2);
-            };
-            let Some(m) = matrix(engine, &users, expected.as_ref(), &sign_in, json).await else {
-                return Ok(2);
-            };
-            if json {
-                crate::render::json_line(&m);
-            } else {
-                pilot_render::matrix(&m);
-            }
-            Ok(m.exit_code())
-        }
+        } => Ok(matrix_command(engine, &users, expect.as_deref(), &sign_in, json).await),
         PilotAction::Report {
             out,
             json_file,
@@ -125,22 +112,22 @@ pub async fn run(engine: &Lanyard, action: PilotAction, json: bool) -> Result<u8
                 );
                 return Ok(2);
             }
-            let m = if let Some(path) = &saved {
-                let Some(m) = read_matrix(path) else {
-                    return Ok(2);
-                };
-                Some(m)
-            } else if users.is_empty() {
-                None
-            } else {
-                let Some(expected) = read_expect(expect.as_deref()) else {
-                    return Ok(2);
-                };
-                let Some(m) = matrix(engine, &users, expected.as_ref(), &sign_in, false).await
-                else {
-                    return Ok(2);
-                };
-                Some(m)
+            let m = match (&saved, users.is_empty()) {
+                (Some(path), _) => match read_matrix(path) {
+                    Some(m) => Some(m),
+                    None => return Ok(2),
+                },
+                (None, true) => None,
+                (None, false) => {
+                    let Some(expected) = read_expect(expect.as_deref()) else {
+                        return Ok(2);
+                    };
+                    let Some(m) = matrix(engine, &users, expected.as_ref(), &sign_in, false).await
+                    else {
+                        return Ok(2);
+                    };
+                    Some(m)
+                }
             };
             let inputs = ReportInputs {
                 matrix: m,
@@ -148,20 +135,50 @@ pub async fn run(engine: &Lanyard, action: PilotAction, json: bool) -> Result<u8
                 legacy_home: home.or_else(home_dir).unwrap_or_default(),
                 readiness: !no_readiness,
             };
-            let r = report::gather(engine, inputs).await;
-            let json_path = json_file;
-            if let Err(e) = report::write(&r, &out, json_path.as_deref()) {
-                eprintln!("lanyard: {e}");
-                return Ok(1);
-            }
-            pilot_render::report_written(&r, &out, json_path.as_deref());
-            let matrix_code = r.matrix.as_ref().map_or(0, Matrix::exit_code);
-            Ok(if matrix_code != 0 || !r.policy_check.problems.is_empty() {
-                4
-            } else {
-                0
-            })
+            Ok(report_command(engine, inputs, &out, json_file.as_deref()).await)
         }
+    }
+}
+
+async fn matrix_command(
+    engine: &Lanyard,
+    users: &[String],
+    expect: Option<&Path>,
+    sign_in: &SignInArgs,
+    json: bool,
+) -> u8 {
+    let Some(expected) = read_expect(expect) else {
+        return 2;
+    };
+    let Some(m) = matrix(engine, users, expected.as_ref(), sign_in, json).await else {
+        return 2;
+    };
+    if json {
+        crate::render::json_line(&m);
+    } else {
+        pilot_render::matrix(&m);
+    }
+    m.exit_code()
+}
+
+/// Writes the report: 0 nothing to report, 4 mismatches or policy problems, 1 not written.
+async fn report_command(
+    engine: &Lanyard,
+    inputs: ReportInputs,
+    html: &Path,
+    json: Option<&Path>,
+) -> u8 {
+    let r = report::gather(engine, inputs).await;
+    if let Err(e) = report::write(&r, html, json) {
+        eprintln!("lanyard: {e}");
+        return 1;
+    }
+    pilot_render::report_written(&r, html, json);
+    let matrix_code = r.matrix.as_ref().map_or(0, Matrix::exit_code);
+    if matrix_code != 0 || !r.policy_check.problems.is_empty() {
+        4
+    } else {
+        0
     }
 }
 

@@ -65,6 +65,11 @@ pub fn matrix(m: &Matrix) {
             println!("  {:<14} {}{code}", col.name, cell_text(cell));
         }
     }
+    mismatches(m);
+}
+
+/// The mismatches in sentences, then the problems.
+fn mismatches(m: &Matrix) {
     let mismatches: Vec<String> = m
         .mismatches()
         .map(|(row, cell, kind)| {
