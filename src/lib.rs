@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod engine;
 pub mod http;
 pub mod legacy;
+pub mod pilot;
 pub mod policy;
 pub mod protocol;
 pub mod secret;

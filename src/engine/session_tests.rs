@@ -55,6 +55,8 @@ async fn signed_in(s: &Setup) -> Lanyard {
             browser: Browser::Command("curl -fsSL -o /dev/null".into()),
             timeout: Duration::from_secs(20),
             cancel: None,
+            login_hint: None,
+            prompt: None,
         })
         .await
         .expect("sign in");

@@ -2,6 +2,8 @@
 //! opens the engine, calls one core function, and renders what it returns.
 
 mod legacy_cmd;
+mod pilot_cmd;
+mod pilot_render;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +63,11 @@ enum Command {
         home: Option<PathBuf>,
         #[command(subcommand)]
         action: LegacyAction,
+    },
+    /// Admin pilot: the what-if grant matrix for test users, and a report to share.
+    Pilot {
+        #[command(subcommand)]
+        action: pilot_cmd::PilotAction,
     },
     /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
     /// support ticket (no token, code or secret; token-like values become short hashes).
@@ -161,6 +168,8 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
                 browser,
                 timeout: Duration::from_secs(timeout),
                 cancel: Some(cancel_rx),
+                login_hint: None,
+                prompt: None,
             };
             let status = engine.sign_in(opts).await?;
             render::status(&status, cli.json);
@@ -209,6 +218,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::doctor(&report, cli.json);
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
+        Command::Pilot { action } => pilot_cmd::run(&engine, action, cli.json).await,
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());

@@ -2,6 +2,8 @@
 //! under scripts/with-keyring.sh), checking the contract — output, JSON v1, exit codes — and
 //! that no token ever appears in what it prints, even with debug logs on.
 
+mod pilot;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,8 +18,13 @@ struct Cli<'a> {
 
 impl Cli<'_> {
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with::<&str>(args, &[])
+    }
+
+    fn run_with<V: AsRef<std::ffi::OsStr>>(&self, args: &[&str], env: &[(String, V)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_lanyard"))
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("LANYARD_POLICY", self.policy)
             .env("LANYARD_STATE_DIR", self.state)
             .env("LANYARD_BROWSER_COMMAND", "curl -fsSL -o /dev/null")
