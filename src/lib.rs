@@ -18,6 +18,7 @@ pub mod mcp;
 pub mod oauth_error;
 pub mod oidc;
 pub mod policy;
+pub mod redact;
 pub mod resolve;
 pub mod schedule;
 pub mod secret;
