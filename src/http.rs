@@ -2,8 +2,9 @@
 //!
 //! Every request: refuses plain-http endpoints that are not loopback, never follows
 //! redirects (a redirected token request would carry secrets to a host we did not choose),
-//! caps the response size, has a timeout, and appends a redacted `Step` to the trace.
-//! Transport errors are turned into text without the URL (reqwest's Display includes it).
+//! caps the response size, has a timeout, marks its `Authorization` header sensitive, and
+//! appends a redacted `Step` to the trace. Transport errors are turned into text without the
+//! URL (reqwest's Display includes it).
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -14,7 +15,8 @@ use tokio::sync::Semaphore;
 
 use crate::clock::SharedClock;
 use crate::oauth_error::OAuthError;
-use crate::trace::{Step, StepKind, Trace, redact_url};
+use crate::redact::redact_url;
+use crate::trace::{Step, StepKind, Trace};
 
 /// At most this many requests in flight to one origin (scheme, host, port): resolving many
 /// connectors at once must not hammer one IdP or vendor.
@@ -57,7 +59,7 @@ impl HttpError {
         if cause.is_empty() {
             cause = err.without_url().to_string();
         }
-        let cause = crate::trace::scrub(&cause);
+        let cause = crate::redact::redact(&cause);
         if kind == "connect" {
             Self::Connect(cause)
         } else {
@@ -66,12 +68,23 @@ impl HttpError {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A response as read. Not `Debug`-derived: the body may be a token response.
+#[derive(Clone)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
     pub server_date: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .field("server_date", &self.server_date)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpResponse {
@@ -168,9 +181,7 @@ impl Http {
         kind: StepKind,
         request: reqwest::RequestBuilder,
     ) -> Result<HttpResponse, HttpError> {
-        let request = request
-            .build()
-            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        let request = self.prepare(request)?;
         let method = request.method().to_string();
         let url = request.url().clone();
         let shown = redact_url(&url);
@@ -223,6 +234,20 @@ impl Http {
                 Err(err)
             }
         }
+    }
+
+    /// Builds the request as it will go on the wire, its credentials marked sensitive (kept
+    /// out of `Debug` and of HTTP/2 header compression tables), whoever added them.
+    fn prepare(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Request, HttpError> {
+        let mut request = request
+            .build()
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        for (name, value) in request.headers_mut().iter_mut() {
+            if name == reqwest::header::AUTHORIZATION {
+                value.set_sensitive(true);
+            }
+        }
+        Ok(request)
     }
 
     async fn read(&self, request: reqwest::Request) -> Result<HttpResponse, HttpError> {
@@ -308,6 +333,37 @@ pub fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_response_debug_never_shows_the_body() {
+        let response = HttpResponse {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body: br#"{"access_token":"labsecret_at_debug_body"}"#.to_vec(),
+            server_date: None,
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("labsecret_at_debug_body"), "{shown}");
+        // Nor as the bytes a derived `Debug` would list.
+        let bytes = format!("{:?}", &response.body[..6]);
+        assert!(!shown.contains(bytes.trim_matches(['[', ']'])), "{shown}");
+        assert!(shown.contains("200"), "{shown}");
+    }
+
+    #[test]
+    fn every_authorization_header_is_marked_sensitive() {
+        let http = Http::new(crate::clock::system());
+        let url = url::Url::parse("http://127.0.0.1:9/token").unwrap();
+        for value in ["Basic bGFic2VjcmV0X2Jhc2lj", "Bearer labsecret_at_hdr"] {
+            let request = http
+                .prepare(http.post_form(&url, &[]).header("authorization", value))
+                .unwrap();
+            let header = &request.headers()["authorization"];
+            assert!(header.is_sensitive(), "{value}");
+            let shown = format!("{request:?}");
+            assert!(!shown.contains("labsecret"), "{shown}");
+        }
+    }
 
     #[test]
     fn plain_http_only_on_loopback() {
