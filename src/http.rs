@@ -4,11 +4,12 @@
 //! redirects (a redirected token request would carry secrets to a host we did not choose),
 //! caps the response size, has a timeout, marks its `Authorization` header sensitive, and
 //! appends a redacted `Step` to the trace. Transport errors are turned into text without the
-//! URL (reqwest's Display includes it).
+//! URL (reqwest's Display includes it). `localhost` is resolved by this client itself, to
+//! 127.0.0.1 and ::1 only, so the name can never reach another machine through DNS.
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -29,6 +30,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub enum HttpError {
     #[error("refused to use {0}: plain http is only allowed on loopback")]
     InsecureEndpoint(String),
+    /// A server named a loopback address while the policy's URL it came from is not loopback.
+    #[error("refused to use {0}: a remote server may not point Lanyard at this machine")]
+    LoopbackNotNamed(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("could not connect: {0}")]
@@ -124,6 +128,13 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+            .resolve_to_addrs(
+                "localhost",
+                &[
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+                ],
+            )
             .build()
             // Building only fails if the TLS backend cannot initialise, which is a broken build.
             .expect("the HTTP client must build");
@@ -321,6 +332,20 @@ pub fn check_endpoint(url: &url::Url) -> Result<(), HttpError> {
     }
 }
 
+/// For a URL a server named (an issuer in metadata, a `jwks_uri`, an endpoint): as
+/// `check_endpoint`, and a loopback host only when `named_by` — the URL it was found
+/// through, ultimately one from the policy — is loopback too. So plain-http loopback is only
+/// used when the policy itself names loopback, and a remote server cannot point Lanyard at
+/// services on this machine.
+pub fn check_derived(url: &url::Url, named_by: &url::Url) -> Result<(), HttpError> {
+    check_endpoint(url)?;
+    if is_loopback(url) && !is_loopback(named_by) {
+        return Err(HttpError::LoopbackNotNamed(redact_url(url)));
+    }
+    Ok(())
+}
+
+/// A loopback IP literal, or `localhost`, which `Http` resolves itself to loopback only.
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -363,6 +388,46 @@ mod tests {
             let shown = format!("{request:?}");
             assert!(!shown.contains("labsecret"), "{shown}");
         }
+    }
+
+    #[test]
+    fn servers_may_name_loopback_only_when_the_policy_does() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let remote = u("https://mcp.example/mcp");
+        let local = u("http://127.0.0.1:7/mcp");
+        for named in [
+            "http://127.0.0.1:8/as",
+            "http://localhost:8/as",
+            "https://127.0.0.1/as",
+            "http://[::1]:8/",
+        ] {
+            assert!(
+                matches!(
+                    check_derived(&u(named), &remote),
+                    Err(HttpError::LoopbackNotNamed(_))
+                ),
+                "{named}"
+            );
+            assert!(check_derived(&u(named), &local).is_ok(), "{named}");
+        }
+        assert!(check_derived(&u("https://as.example/"), &remote).is_ok());
+        assert!(check_derived(&u("http://as.example/"), &local).is_err());
+    }
+
+    #[tokio::test]
+    async fn localhost_is_resolved_to_loopback_by_the_client_itself() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let app = axum::Router::new().route("/x", axum::routing::get(|| async { "ok" }));
+            let _ = axum::serve(listener, app).await;
+        });
+        let http = Http::new(crate::clock::system());
+        let url = url::Url::parse(&format!("http://localhost:{port}/x")).unwrap();
+        let r = http
+            .send(&Trace::new(), StepKind::McpProbe, http.get(&url))
+            .await;
+        assert_eq!(r.unwrap().status, 200);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use url::Url;
 
 use super::{Check, CheckId, CheckOutcome};
 use crate::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT, authorization_server_metadata_urls};
-use crate::http::Http;
+use crate::http::{Http, check_derived};
 use crate::redact::redact_url;
 use crate::trace::{StepKind, Trace};
 use crate::www_authenticate::BearerChallenge;
@@ -43,7 +43,8 @@ pub(super) async fn protected_resource(
     }
 }
 
-/// The three authorization-server checks.
+/// The three authorization-server checks. Its metadata is fetched only where `mcp_url` (the
+/// URL from the policy) allows: a remote server cannot send this check to loopback.
 pub(super) async fn authorization_server(
     http: &Http,
     mcp_url: &Url,
@@ -188,11 +189,12 @@ async fn protected_resource_metadata(
 
 async fn authorization_server_metadata(
     http: &Http,
-    _mcp_url: &Url,
+    mcp_url: &Url,
     issuer: &str,
 ) -> Result<(String, serde_json::Value), String> {
     let issuer_url = Url::parse(issuer)
         .map_err(|_| format!("authorization server \"{issuer}\" is not a URL"))?;
+    check_derived(&issuer_url, mcp_url).map_err(|e| e.to_string())?;
     let candidates = authorization_server_metadata_urls(&issuer_url);
     let trace = Trace::new();
     for url in &candidates {
