@@ -15,6 +15,7 @@ pub mod legacy;
 pub mod pilot;
 pub mod policy;
 pub mod protocol;
+pub mod redact;
 pub mod secret;
 pub mod store;
 pub mod trace;

@@ -267,7 +267,7 @@ fn mcp(e: &McpError, who: &str) -> Row {
 fn http(stage: Stage, e: &HttpError, who: &str) -> Row {
     let d = Some(e.to_string());
     match e {
-        HttpError::InsecureEndpoint(_) => (
+        HttpError::InsecureEndpoint(_) | HttpError::LoopbackNotNamed(_) => (
             stage,
             ConnectorState::Misconfigured,
             "insecure_endpoint".into(),
