@@ -169,17 +169,15 @@ async fn readiness_all(admin: &Lanyard) -> Vec<ConnectorReadiness> {
         .map(|c| admin.access_token(&c.id).ok().flatten())
         .collect();
     let checks = connectors.iter().enumerate().map(|(i, c)| {
+        // Only the connector's own token: readiness never hands one operator's token to
+        // another's server (issue 10 item 1).
         let own = tokens[i].as_ref();
-        let foreign = tokens
-            .iter()
-            .enumerate()
-            .find_map(|(j, t)| if j == i { None } else { t.as_ref() });
         let http = http.clone();
         async move {
             ConnectorReadiness {
                 id: c.id.clone(),
                 name: c.name.clone(),
-                report: readiness::check(&http, &c.mcp_url, own, foreign).await,
+                report: readiness::check(&http, &c.mcp_url, own).await,
             }
         }
     });
