@@ -1,5 +1,6 @@
 //! Loopback-only admin endpoints on the IdP listener (`/lab/*`): health, fault knobs, the
-//! grants the lab still honours, the connectors' endpoints, and client registration for tests.
+//! grants the lab still honours, the connectors' endpoints, client registration for tests,
+//! and approving or denying RFC 8628 device authorizations without the page.
 
 use axum::Router;
 use axum::extract::State;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use crate::catalogue::ClientMethod;
 use crate::faults::FaultsPatch;
+use crate::idp::device::{self, Decision, DeviceError};
 use crate::keys;
 use crate::state::{ClientRegistration, LabState};
 
@@ -22,6 +24,9 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route("/lab/grants", get(grants))
         .route("/lab/connectors", get(connectors))
         .route("/lab/clients", post(register_client))
+        .route("/lab/device", get(device_requests))
+        .route("/lab/device/approve", post(device_approve))
+        .route("/lab/device/deny", post(device_deny))
         .with_state(state)
 }
 
@@ -129,6 +134,55 @@ async fn register_client(State(state): State<Arc<LabState>>, body: axum::body::B
         axum::Json(json!({"client_id": body.client_id})),
     )
         .into_response()
+}
+
+async fn device_requests(State(state): State<Arc<LabState>>) -> Response {
+    axum::Json(device::requests(&state)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBody {
+    user_code: String,
+    /// The directory user who approves (approve only).
+    #[serde(default)]
+    user: Option<String>,
+}
+
+async fn device_approve(State(state): State<Arc<LabState>>, body: axum::body::Bytes) -> Response {
+    let body: DeviceBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("device body: {e}")),
+    };
+    let Some(email) = body.user else {
+        return bad_request("approve needs the user who approves, e.g. \"ada@lab.example\"");
+    };
+    device_decision(&state, &body.user_code, Decision::Approve { email })
+}
+
+async fn device_deny(State(state): State<Arc<LabState>>, body: axum::body::Bytes) -> Response {
+    let body: DeviceBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("device body: {e}")),
+    };
+    device_decision(&state, &body.user_code, Decision::Deny)
+}
+
+/// 200 with the request as it now stands; 404, 410, 409 or 400 naming what was wrong.
+fn device_decision(state: &LabState, user_code: &str, decision: Decision) -> Response {
+    match device::decide(state, user_code, decision) {
+        Ok(request) => axum::Json(request).into_response(),
+        Err(e) => {
+            let (status, error) = match &e {
+                DeviceError::UnknownCode(_) => (StatusCode::NOT_FOUND, "unknown_user_code"),
+                DeviceError::Expired(_) => (StatusCode::GONE, "expired"),
+                DeviceError::AlreadyDecided(_) => (StatusCode::CONFLICT, "already_decided"),
+                DeviceError::UnknownUser(_) => (StatusCode::BAD_REQUEST, "unknown_user"),
+            };
+            let body = json!({"error": error, "error_description": e.to_string()});
+            (status, axum::Json(body)).into_response()
+        }
+    }
 }
 
 fn bad_request(why: &str) -> Response {

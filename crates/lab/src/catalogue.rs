@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::breakage::Breakage;
+
 /// RFC 6749 §2.3 / OIDC client authentication methods, as spelled in metadata and the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,7 +46,7 @@ pub struct ConnectorSpec {
     /// Whether the MCP 401 names the PRM URL (`resource_metadata`).
     pub challenge_names_metadata: bool,
     /// `--broken-connectors`: the one duty this connector deliberately neglects.
-    pub broken: Option<crate::broken::Breakage>,
+    pub broken: Option<Breakage>,
 }
 
 impl ConnectorSpec {

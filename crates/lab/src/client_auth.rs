@@ -149,7 +149,7 @@ fn verify_assertion(
     }
     let jti = text("jti").ok_or_else(|| fail("no jti"))?;
     let mut store = state.store();
-    store.assertion_jtis.retain(|_, e| *e + SKEW_SECS >= now);
+    store.sweep_jtis(now, SKEW_SECS);
     let key = format!("{} {client_id} {jti}", endpoint.issuer);
     if store.assertion_jtis.insert(key, exp).is_some() {
         return Err(fail("jti already used"));

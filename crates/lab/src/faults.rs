@@ -1,5 +1,5 @@
 //! Run-time fault knobs (`POST /lab/faults`, `Lab::set_faults`): IdP outage, blanket policy
-//! denial, and signing-key rotation.
+//! denial, signing-key rotation, and token endpoints that echo the request back.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,11 @@ pub struct Faults {
     /// Setting it rotates the IdP signing key: only the new key is published and trusted.
     #[serde(default)]
     pub rotate_keys: bool,
+    /// The IdP's and every connector AS's token endpoint answer 400 `invalid_request` whose
+    /// `error_description` repeats the received form body and `Authorization` header (client
+    /// secrets and tokens included), for clients' redaction tests.
+    #[serde(default)]
+    pub echo_request: bool,
 }
 
 /// A partial `POST /lab/faults` body: absent fields keep their current value.
@@ -23,6 +28,7 @@ pub struct FaultsPatch {
     pub idp_down: Option<bool>,
     pub deny_all: Option<bool>,
     pub rotate_keys: Option<bool>,
+    pub echo_request: Option<bool>,
 }
 
 impl Faults {
@@ -32,6 +38,7 @@ impl Faults {
             idp_down: patch.idp_down.unwrap_or(self.idp_down),
             deny_all: patch.deny_all.unwrap_or(self.deny_all),
             rotate_keys: patch.rotate_keys.unwrap_or(self.rotate_keys),
+            echo_request: patch.echo_request.unwrap_or(self.echo_request),
         };
         (next, patch.rotate_keys == Some(true))
     }
@@ -43,6 +50,7 @@ impl From<Faults> for FaultsPatch {
             idp_down: Some(f.idp_down),
             deny_all: Some(f.deny_all),
             rotate_keys: Some(f.rotate_keys),
+            echo_request: Some(f.echo_request),
         }
     }
 }

@@ -1,13 +1,22 @@
 //! The IdP's ES256 signing key: JWT signing (ID tokens, ID-JAGs), the published JWKS, and
 //! signature verification with a JWK (the IdP's own keys and clients' `private_key_jwt` keys).
+//!
+//! The key is parsed once: signing uses the ready `p256` key (`jsonwebtoken` would re-parse
+//! PKCS#8 and recompute the public point on every signature), and the IdP's own ID tokens,
+//! which a client presents once per connector, are verified once per key.
 
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use p256::ecdsa::signature::Signer as _;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
-use p256::pkcs8::EncodePrivateKey;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// How many distinct verified tokens `verify_own` remembers before starting over.
+const VERIFIED_CAP: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -24,8 +33,10 @@ pub enum KeyError {
 }
 
 pub struct SigningKey {
-    encoding: EncodingKey,
+    signing: p256::ecdsa::SigningKey,
     decoding: DecodingKey,
+    /// Token text -> claims, for tokens whose signature this key already checked.
+    verified: Mutex<HashMap<String, Value>>,
     kid: String,
     x: String,
     y: String,
@@ -50,14 +61,12 @@ impl SigningKey {
         // RFC 7638 thumbprint, so the kid changes exactly when the key does.
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let kid = b64(&Sha256::digest(canonical.as_bytes()));
-        let der = secret
-            .to_pkcs8_der()
-            .map_err(|e| KeyError::Signing(e.to_string()))?;
         let decoding = DecodingKey::from_ec_components(&x, &y)
             .map_err(|e| KeyError::Signing(e.to_string()))?;
         Ok(Self {
-            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            signing: p256::ecdsa::SigningKey::from(secret),
             decoding,
+            verified: Mutex::new(HashMap::new()),
             kid,
             x,
             y,
@@ -68,13 +77,33 @@ impl SigningKey {
         &self.kid
     }
 
-    /// Signs `claims` with ES256, this key's `kid`, and the given `typ` header.
+    /// Signs `claims` with ES256, this key's `kid`, and the given `typ` header (RFC 7515
+    /// compact serialization; RFC 7518 §3.4: the signature is `R || S`, 64 bytes).
     pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some(typ.to_string());
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|e| KeyError::Signing(e.to_string()))
+        let header = json!({"alg": "ES256", "typ": typ, "kid": self.kid});
+        let claims = serde_json::to_vec(claims).map_err(|e| KeyError::Signing(e.to_string()))?;
+        let mut jws = format!("{}.{}", b64(header.to_string().as_bytes()), b64(&claims));
+        let signature: p256::ecdsa::Signature = self.signing.sign(jws.as_bytes());
+        jws.push('.');
+        jws.push_str(&b64(&signature.to_bytes()));
+        Ok(jws)
+    }
+
+    /// `verify_es256` with this key, remembering the answer for tokens that verified: the
+    /// same bytes under the same key always give the same claims, and a rotation makes a new
+    /// key with an empty memory. Only for tokens presented more than once (ID tokens).
+    pub fn verify_own(&self, token: &str) -> Result<Value, KeyError> {
+        let lock = || self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(claims) = lock().get(token) {
+            return Ok(claims.clone());
+        }
+        let claims = verify_es256(token, &self.decoding)?;
+        let mut memory = lock();
+        if memory.len() >= VERIFIED_CAP {
+            memory.clear();
+        }
+        memory.insert(token.to_string(), claims.clone());
+        Ok(claims)
     }
 
     pub fn public_jwk(&self) -> Value {
@@ -150,6 +179,35 @@ mod tests {
         assert_eq!(header.typ.as_deref(), Some("JWT"));
         let from_jwk = decoding_key_from_jwk(&key.public_jwk()).unwrap();
         assert_eq!(verify_es256(&token, &from_jwk).unwrap()["sub"], "u-ada");
+    }
+
+    #[test]
+    fn signatures_verify_with_jsonwebtoken_too() {
+        let key = SigningKey::generate().unwrap();
+        let token = key.sign("oauth-id-jag+jwt", &json!({"aud": "x"})).unwrap();
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<Value>(&token, key.decoding_key(), &validation).unwrap();
+        assert_eq!(data.header.typ.as_deref(), Some("oauth-id-jag+jwt"));
+        assert_eq!(data.claims["aud"], "x");
+    }
+
+    #[test]
+    fn verify_own_remembers_only_what_verified() {
+        let key = SigningKey::generate().unwrap();
+        let token = key.sign("JWT", &json!({"sub": "u-ada"})).unwrap();
+        assert_eq!(key.verify_own(&token).unwrap()["sub"], "u-ada");
+        assert_eq!(key.verify_own(&token).unwrap()["sub"], "u-ada");
+        // Another first character of the signature: still well-formed, no longer valid.
+        let at = token.rfind('.').unwrap() + 1;
+        let swap = if &token[at..=at] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{swap}{}", &token[..at], &token[at + 1..]);
+        assert!(key.verify_own(&tampered).is_err());
+        assert!(key.verify_own(&tampered).is_err());
+        let other = SigningKey::generate().unwrap();
+        assert!(other.verify_own(&token).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod admin;
 mod authorize;
+mod breakage;
 mod broken;
 mod catalogue;
 mod client_auth;
@@ -19,10 +20,12 @@ mod policy_out;
 mod ready;
 mod seed_legacy;
 mod state;
+mod token_endpoint;
 
 pub use catalogue::{ClientMethod, LEGACY_CLIENT_ID};
 pub use directory::Directory;
 pub use faults::Faults;
+pub use idp::device::{Decision as DeviceDecision, DeviceError, DeviceRequest};
 pub use ready::{Ready, ReadyConnector};
 pub use seed_legacy::{SeedReport, SeededEntry, seed_legacy};
 pub use state::{GrantRecord, IDP_CLIENT_ID};
@@ -37,7 +40,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use state::{ClientRegistration, Connector, LabConfig, LabState};
+use state::{ClientRegistration, Connector, DeviceSettings, LabConfig, LabState};
 
 /// Defaults: ephemeral port, no auto-login, temporary policy, product.md directory, no faults.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +61,11 @@ pub struct LabOptions {
     pub token_lifetime_secs: Option<u64>,
     /// Extra connectors `synth-001`…, granted to Everyone.
     pub synthetic_connectors: usize,
+    /// RFC 8628 device codes live this long; default 600.
+    pub device_code_lifetime_secs: Option<u64>,
+    /// The polling `interval` given with each device code; default 5. `0` turns `slow_down`
+    /// off.
+    pub device_poll_interval_secs: Option<u64>,
     /// Add the deliberately broken connectors (`broken-…`, granted to Everyone), each
     /// neglecting one duty, for the readiness check's tests.
     pub broken_connectors: bool,
@@ -124,6 +132,11 @@ impl Lab {
             token_lifetime: i64::try_from(lifetime).context("token lifetime is too large")?,
             latency_ms: opts.latency_ms,
             auto_login: opts.auto_login.clone(),
+            device: DeviceSettings {
+                lifetime_secs: i64::try_from(opts.device_code_lifetime_secs.unwrap_or(600))
+                    .context("device code lifetime is too large")?,
+                interval_secs: opts.device_poll_interval_secs.unwrap_or(5),
+            },
             directory,
             base: base.clone(),
             connectors,
@@ -246,6 +259,21 @@ impl Lab {
         if let Err(e) = admin::apply_faults(&self.state, f.into()) {
             tracing::error!(error = %e, "could not apply faults");
         }
+    }
+
+    /// Same as `POST /lab/device/approve` / `.../deny`: the person's answer to the device
+    /// authorization with `user_code`.
+    pub fn decide_device(
+        &self,
+        user_code: &str,
+        decision: DeviceDecision,
+    ) -> Result<DeviceRequest, DeviceError> {
+        idp::device::decide(&self.state, user_code, decision)
+    }
+
+    /// Same as `GET /lab/device`: every device authorization the lab still holds.
+    pub fn device_requests(&self) -> Vec<DeviceRequest> {
+        idp::device::requests(&self.state)
     }
 
     pub fn grants(&self) -> Vec<GrantRecord> {

@@ -20,9 +20,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the lab on 127.0.0.1 and print one JSON ready line.
+    ///
+    /// The IdP also offers the RFC 8628 device authorization grant: POST
+    /// IDP_ISSUER/device_authorization, then a person approves at IDP_ISSUER/device (or a test
+    /// calls POST BASE/lab/device/approve {"user_code": "…", "user": "EMAIL"}, or
+    /// .../lab/device/deny {"user_code": "…"}; GET BASE/lab/device lists them). Device codes
+    /// are never approved automatically, not even with --auto-login.
     Serve {
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Sign this user in at every authorization endpoint without a page (not device codes).
         #[arg(long, value_name = "EMAIL")]
         auto_login: Option<String>,
         #[arg(long, value_name = "FILE")]
@@ -37,6 +44,13 @@ enum Command {
         token_lifetime_secs: Option<u64>,
         #[arg(long, default_value_t = 0)]
         synthetic_connectors: usize,
+        /// How long an RFC 8628 device code (and its user code) stays valid.
+        #[arg(long, value_name = "N", default_value_t = 600)]
+        device_code_lifetime_secs: u64,
+        /// The polling interval given with each device code; a poll sooner than it answers
+        /// slow_down and adds 5 s. 0 turns slow_down off.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        device_poll_interval_secs: u64,
         /// Add connectors that each neglect one server duty (for readiness-check tests).
         #[arg(long)]
         broken_connectors: bool,
@@ -78,6 +92,8 @@ async fn main() -> anyhow::Result<()> {
         clock_offset_secs,
         token_lifetime_secs,
         synthetic_connectors,
+        device_code_lifetime_secs,
+        device_poll_interval_secs,
         broken_connectors,
     } = command
     else {
@@ -93,6 +109,8 @@ async fn main() -> anyhow::Result<()> {
         clock_offset_secs,
         token_lifetime_secs,
         synthetic_connectors,
+        device_code_lifetime_secs: Some(device_code_lifetime_secs),
+        device_poll_interval_secs: Some(device_poll_interval_secs),
         broken_connectors,
     })
     .await?;

@@ -93,6 +93,30 @@ pub struct RefreshGrant {
     pub family: String,
 }
 
+/// An RFC 8628 device authorization, keyed in the store by its device code.
+#[derive(Debug, Clone)]
+pub struct DeviceGrant {
+    /// As shown to the person, e.g. `WDJB-MJHT`.
+    pub user_code: String,
+    pub client_id: String,
+    pub scope: Vec<String>,
+    /// Lab-clock milliseconds: second granularity would make short test lifetimes ragged.
+    pub expires_at_ms: i64,
+    /// The polling interval this client must keep; grows by 5 s at each `slow_down`.
+    pub interval: std::time::Duration,
+    /// When the client last polled (real time: only the gap between polls matters).
+    pub last_poll: Option<std::time::Instant>,
+    pub decision: DeviceDecision,
+}
+
+/// What the person at the verification page decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceDecision {
+    Pending,
+    Approved { email: String },
+    Denied,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantKind {
     Legacy,
@@ -133,6 +157,23 @@ pub struct Store {
     pub id_jag_jtis: HashMap<String, i64>,
     /// `"<issuer> <client_id> <jti>"` -> exp, for client-assertion replay detection.
     pub assertion_jtis: HashMap<String, i64>,
+    /// Device code -> its authorization (RFC 8628).
+    pub devices: HashMap<String, DeviceGrant>,
+    /// When the jti maps were last swept (lab-clock seconds).
+    jtis_swept_at: i64,
+}
+
+impl Store {
+    /// Drops replay-detection entries past `exp` + skew, at most once a lab-clock second:
+    /// sweeping on every redemption made each one cost O(live ID-JAGs) under the store lock.
+    pub fn sweep_jtis(&mut self, now: i64, skew: i64) {
+        if self.jtis_swept_at == now {
+            return;
+        }
+        self.jtis_swept_at = now;
+        self.id_jag_jtis.retain(|_, exp| *exp + skew >= now);
+        self.assertion_jtis.retain(|_, exp| *exp + skew >= now);
+    }
 }
 
 pub struct LabState {
@@ -140,6 +181,7 @@ pub struct LabState {
     pub token_lifetime: i64,
     pub latency_ms: u64,
     pub auto_login: Option<String>,
+    pub device: DeviceSettings,
     pub directory: Directory,
     pub idp_issuer: String,
     pub connectors: Vec<Connector>,
@@ -155,11 +197,19 @@ pub const IDP_CLIENT_ID: &str = "lanyard-desktop";
 /// ID-JAG lifetime (the draft's examples and Okta: 300 s).
 pub const ID_JAG_LIFETIME: i64 = 300;
 
+/// RFC 8628 knobs: `--device-code-lifetime-secs`, `--device-poll-interval-secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceSettings {
+    pub lifetime_secs: i64,
+    pub interval_secs: u64,
+}
+
 pub struct LabConfig {
     pub clock: LabClock,
     pub token_lifetime: i64,
     pub latency_ms: u64,
     pub auto_login: Option<String>,
+    pub device: DeviceSettings,
     pub directory: Directory,
     pub base: String,
     pub connectors: Vec<Connector>,
@@ -173,6 +223,7 @@ impl LabState {
             token_lifetime: config.token_lifetime,
             latency_ms: config.latency_ms,
             auto_login: config.auto_login,
+            device: config.device,
             directory: config.directory,
             idp_issuer,
             connectors: config.connectors,

@@ -1,20 +1,23 @@
 //! RFC 7523 jwt-bearer with an ID-JAG (ema-protocol §3.2): every check the RAS must make,
 //! then a short-lived access token restricted to this MCP resource, and no refresh token.
 
-use axum::http::StatusCode;
-use axum::response::Response;
 use jsonwebtoken::Algorithm;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 
 use super::ConnectorCtx;
 use crate::catalogue::ClientMethod;
 use crate::clock::SKEW_SECS;
 use crate::keys;
-use crate::oauth::{Form, OAuthError, TYP_ID_JAG, intersect, mint, no_store_json, split_scope};
+use crate::oauth::{Form, OAuthError, TYP_ID_JAG, intersect, mint, split_scope};
 use crate::state::{AccessGrant, GrantKind};
+use crate::token_endpoint::TokenResponse;
 
-pub fn redeem(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Response, OAuthError> {
+pub fn redeem(
+    ctx: &ConnectorCtx,
+    client_id: &str,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
     let connector = ctx.connector();
     if ctx
         .lab
@@ -112,7 +115,7 @@ pub fn redeem(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Respon
     let lifetime = ctx.lab.token_lifetime;
     {
         let mut store = ctx.lab.store();
-        store.id_jag_jtis.retain(|_, e| *e + SKEW_SECS >= now);
+        store.sweep_jtis(now, SKEW_SECS);
         let seen = format!("{} {jti}", connector.issuer);
         if store.id_jag_jtis.contains_key(&seen) {
             ctx.lab.jti_replays.fetch_add(1, Ordering::SeqCst);
@@ -133,16 +136,9 @@ pub fn redeem(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Respon
             },
         );
     }
-    tracing::info!(connector = %connector.spec.id, subject = %email, "redeemed ID-JAG");
-    Ok(no_store_json(
-        StatusCode::OK,
-        json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": scope.join(" "),
-        }),
-    ))
+    // Debug, not info: at 256 connectors per refresh round these lines would be most of the log.
+    tracing::debug!(connector = %connector.spec.id, subject = %email, "redeemed ID-JAG");
+    Ok(TokenResponse::bearer(access, lifetime, scope))
 }
 
 /// Header checks (alg allow-list, explicit `typ`, known `kid`) and the signature, against the

@@ -4,15 +4,14 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::{ConnectorCtx, jwt_bearer};
-use crate::client_auth::{self, Endpoint};
+use crate::client_auth::Endpoint;
 use crate::oauth::{
     Form, GRANT_AUTHORIZATION_CODE, GRANT_JWT_BEARER, GRANT_REFRESH_TOKEN, OAuthError, mint,
-    no_store_json, pkce_s256_matches,
 };
 use crate::state::{AccessGrant, GrantKind, RefreshGrant};
+use crate::token_endpoint::{self, TokenResponse};
 
 /// Legacy refresh tokens last 30 days, like typical vendor per-user grants.
 const LEGACY_REFRESH_LIFETIME: i64 = 30 * 24 * 3600;
@@ -22,39 +21,43 @@ pub async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match token_inner(&ctx, &headers, &body) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+    token_endpoint::respond(token_inner(&ctx, &headers, &body))
 }
 
-pub fn authenticate(
-    ctx: &ConnectorCtx,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Result<String, OAuthError> {
+/// How clients authenticate at this AS's token and revocation endpoints (with its quirk).
+fn client_endpoint<'a>(ctx: &'a ConnectorCtx, token_endpoint: &'a str) -> Endpoint<'a> {
     let c = ctx.connector();
-    let endpoint = Endpoint {
+    Endpoint {
         issuer: &c.issuer,
-        token_endpoint: &c.token_endpoint(),
+        token_endpoint,
         body_client_id_with_basic: c.spec.body_client_id_with_basic,
-    };
-    client_auth::authenticate(&ctx.lab, endpoint, headers, form)
+    }
 }
 
 fn token_inner(
     ctx: &ConnectorCtx,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Response, OAuthError> {
-    let form = Form::parse(headers, body)?;
-    let grant_type = form.require("grant_type")?;
-    let client_id = authenticate(ctx, headers, &form)?;
-    match grant_type {
-        GRANT_AUTHORIZATION_CODE => authorization_code(ctx, &client_id, &form),
-        GRANT_REFRESH_TOKEN => refresh(ctx, &client_id, &form),
+) -> Result<TokenResponse, OAuthError> {
+    let token_url = ctx.connector().token_endpoint();
+    let request =
+        token_endpoint::accept(&ctx.lab, client_endpoint(ctx, &token_url), headers, body)?;
+    let (client_id, form) = (request.client_id.as_str(), &request.form);
+    match request.grant_type.as_str() {
+        GRANT_AUTHORIZATION_CODE => authorization_code(ctx, client_id, form),
+        GRANT_REFRESH_TOKEN => {
+            let grant = token_endpoint::rotate_refresh(&ctx.lab, Some(ctx.idx), client_id, form)?;
+            // The family (and so revocation) carries over to the rotated token.
+            Ok(issue_legacy(
+                ctx,
+                client_id,
+                &grant.email,
+                grant.scope,
+                grant.family,
+            ))
+        }
         GRANT_JWT_BEARER if ctx.connector().spec.supports_id_jag => {
-            jwt_bearer::redeem(ctx, &client_id, &form)
+            jwt_bearer::redeem(ctx, client_id, form)
         }
         other => Err(OAuthError::unsupported_grant_type(other)),
     }
@@ -64,37 +67,8 @@ fn authorization_code(
     ctx: &ConnectorCtx,
     client_id: &str,
     form: &Form,
-) -> Result<Response, OAuthError> {
-    let code = form.require("code")?;
-    let redirect_uri = form.require("redirect_uri")?;
-    let verifier = form.require("code_verifier")?;
-    let grant = ctx
-        .lab
-        .store()
-        .codes
-        .remove(code)
-        .filter(|c| c.connector == Some(ctx.idx))
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("the authorization code is unknown or already used")
-        })?;
-    if grant.client_id != client_id {
-        return Err(OAuthError::invalid_grant(
-            "the code was issued to another client",
-        ));
-    }
-    if grant.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    if grant.expires_at < ctx.lab.clock.timestamp() {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired",
-        ));
-    }
-    if !pkce_s256_matches(verifier, &grant.code_challenge) {
-        return Err(OAuthError::invalid_grant("PKCE verification failed"));
-    }
+) -> Result<TokenResponse, OAuthError> {
+    let grant = token_endpoint::redeem_code(&ctx.lab, Some(ctx.idx), client_id, form)?;
     if form
         .get("resource")
         .is_some_and(|r| r != ctx.connector().mcp_url)
@@ -113,43 +87,13 @@ fn authorization_code(
     ))
 }
 
-/// Rotating refresh for legacy grants; the family (and so revocation) carries over.
-fn refresh(ctx: &ConnectorCtx, client_id: &str, form: &Form) -> Result<Response, OAuthError> {
-    let presented = form.require("refresh_token")?;
-    let grant = {
-        let mut store = ctx.lab.store();
-        let ok = store
-            .refresh
-            .get(presented)
-            .is_some_and(|rt| rt.connector == Some(ctx.idx) && rt.client_id == client_id);
-        if ok {
-            store.refresh.remove(presented)
-        } else {
-            None
-        }
-    }
-    .ok_or_else(|| {
-        OAuthError::invalid_grant("the refresh token is invalid, expired, revoked or already used")
-    })?;
-    if grant.expires_at < ctx.lab.clock.timestamp() {
-        return Err(OAuthError::invalid_grant("the refresh token has expired"));
-    }
-    Ok(issue_legacy(
-        ctx,
-        client_id,
-        &grant.email,
-        grant.scope,
-        grant.family,
-    ))
-}
-
 fn issue_legacy(
     ctx: &ConnectorCtx,
     client_id: &str,
     email: &str,
     scope: Vec<String>,
     family: String,
-) -> Response {
+) -> TokenResponse {
     let now = ctx.lab.clock.timestamp();
     let lifetime = ctx.lab.token_lifetime;
     let (access, refresh) = (mint("lat"), mint("lrt"));
@@ -180,16 +124,9 @@ fn issue_legacy(
             },
         );
     }
-    no_store_json(
-        StatusCode::OK,
-        json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "refresh_token": refresh,
-            "scope": scope.join(" "),
-        }),
-    )
+    let mut tokens = TokenResponse::bearer(access, lifetime, scope);
+    tokens.refresh_token = Some(refresh);
+    tokens
 }
 
 /// RFC 7009. Unknown tokens: 200. A refresh token takes its whole family with it; a token
@@ -206,8 +143,9 @@ pub async fn revoke(
 }
 
 fn revoke_inner(ctx: &ConnectorCtx, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
-    let form = Form::parse(headers, body)?;
-    let client_id = authenticate(ctx, headers, &form)?;
+    let token_url = ctx.connector().token_endpoint();
+    let endpoint = client_endpoint(ctx, &token_url);
+    let (client_id, form) = token_endpoint::authenticate_client(&ctx.lab, endpoint, headers, body)?;
     let token = form.require("token")?;
     let mut store = ctx.lab.store();
     let owner = |c: usize, id: &str| (c == ctx.idx).then(|| id == client_id);

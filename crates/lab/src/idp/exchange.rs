@@ -2,7 +2,6 @@
 //! ID-JAG out, decided by the directory's group policy.
 
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::catalogue::ClientMethod;
@@ -10,11 +9,16 @@ use crate::clock::SKEW_SECS;
 use crate::keys;
 use crate::oauth::{
     Form, OAuthError, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_REFRESH_TOKEN, TYP_ID_JAG,
-    intersect, no_store_json, split_scope,
+    intersect, split_scope,
 };
 use crate::state::{ID_JAG_LIFETIME, LabState};
+use crate::token_endpoint::TokenResponse;
 
-pub fn exchange(state: &LabState, client_id: &str, form: &Form) -> Result<Response, OAuthError> {
+pub fn exchange(
+    state: &LabState,
+    client_id: &str,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
     // EMA §7.7: without client authentication a stolen ID token could be swapped by anyone.
     if state
         .client(&state.idp_issuer, client_id)
@@ -107,17 +111,16 @@ pub fn exchange(state: &LabState, client_id: &str, form: &Form) -> Result<Respon
         OAuthError::new("server_error", e.to_string())
             .with_status(StatusCode::INTERNAL_SERVER_ERROR)
     })?;
-    tracing::info!(connector = %state.connectors[idx].spec.id, subject = %user.email, "issued ID-JAG");
-    Ok(no_store_json(
-        StatusCode::OK,
-        json!({
-            "issued_token_type": TOKEN_TYPE_ID_JAG,
-            "access_token": id_jag,
-            "token_type": "N_A",
-            "expires_in": ID_JAG_LIFETIME,
-            "scope": scope.join(" "),
-        }),
-    ))
+    tracing::debug!(connector = %state.connectors[idx].spec.id, subject = %user.email, "issued ID-JAG");
+    Ok(TokenResponse {
+        access_token: id_jag,
+        token_type: "N_A",
+        expires_in: ID_JAG_LIFETIME,
+        scope,
+        refresh_token: None,
+        id_token: None,
+        issued_token_type: Some(TOKEN_TYPE_ID_JAG),
+    })
 }
 
 /// Verifies an ID token this IdP issued to `client_id` and returns the user's email.
@@ -132,7 +135,8 @@ fn subject_from_id_token(
     if header.kid.as_deref() != Some(key.kid()) {
         return Err(invalid());
     }
-    let claims = keys::verify_es256(token, key.decoding_key()).map_err(|_| invalid())?;
+    // Verified once per key: a client presents the same ID token for every connector.
+    let claims = key.verify_own(token).map_err(|_| invalid())?;
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     if text("iss") != Some(state.idp_issuer.as_str()) {
         return Err(invalid());

@@ -1,6 +1,9 @@
-//! The lab's OpenID Provider: discovery, JWKS, authorization, token (code, refresh, RFC 8693
-//! token exchange issuing ID-JAGs) and RFC 7009 revocation, all under `/idp`.
+//! The lab's OpenID Provider: discovery, JWKS, authorization, RFC 8628 device authorization
+//! with its verification page, token (code, refresh, device code, RFC 8693 token exchange
+//! issuing ID-JAGs) and RFC 7009 revocation, all under `/idp`.
 
+pub mod device;
+mod device_page;
 mod exchange;
 mod token;
 
@@ -14,12 +17,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use crate::authorize::{self, Target};
-use crate::client_auth::{self, Endpoint};
 use crate::oauth::{
-    Form, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError,
-    TOKEN_TYPE_ID_JAG,
+    GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    OAuthError, TOKEN_TYPE_ID_JAG,
 };
 use crate::state::LabState;
+use crate::token_endpoint;
 
 pub fn router(state: Arc<LabState>) -> Router {
     Router::new()
@@ -32,6 +35,11 @@ pub fn router(state: Arc<LabState>) -> Router {
         .route("/idp/jwks", get(jwks))
         .route("/idp/authorize", get(authorize))
         .route("/idp/token", post(token::token))
+        .route("/idp/device_authorization", post(device::authorization))
+        .route(
+            "/idp/device",
+            get(device_page::show).post(device_page::submit),
+        )
         .route("/idp/revoke", post(revoke))
         .route_layer(middleware::from_fn_with_state(state.clone(), when_up))
         .with_state(state)
@@ -53,9 +61,11 @@ pub fn metadata(state: &LabState) -> Value {
         "token_endpoint": state.idp_token_endpoint(),
         "jwks_uri": format!("{iss}/jwks"),
         "revocation_endpoint": format!("{iss}/revoke"),
+        "device_authorization_endpoint": format!("{iss}/device_authorization"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE],
+        "grant_types_supported":
+            [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_DEVICE_CODE, GRANT_TOKEN_EXCHANGE],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported":
             ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"],
@@ -102,13 +112,9 @@ async fn revoke(
 }
 
 fn revoke_inner(state: &LabState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
-    let form = Form::parse(headers, body)?;
-    let endpoint = Endpoint {
-        issuer: &state.idp_issuer,
-        token_endpoint: &state.idp_token_endpoint(),
-        body_client_id_with_basic: false,
-    };
-    let client_id = client_auth::authenticate(state, endpoint, headers, &form)?;
+    let token_url = state.idp_token_endpoint();
+    let endpoint = token::client_endpoint(state, &token_url);
+    let (client_id, form) = token_endpoint::authenticate_client(state, endpoint, headers, body)?;
     let token = form.require("token")?;
     let mut store = state.store();
     let owned = store

@@ -1,19 +1,20 @@
-//! The IdP token endpoint: authorization code + PKCE and rotating refresh tokens, issuing
-//! ES256 ID tokens; token exchange is dispatched to `exchange`.
+//! The IdP token endpoint: authorization code + PKCE, rotating refresh tokens and the RFC 8628
+//! device code, each issuing an ES256 ID token; token exchange is dispatched to `exchange`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-use super::exchange;
-use crate::client_auth::{self, Endpoint};
+use super::{device, exchange};
+use crate::client_auth::Endpoint;
 use crate::oauth::{
-    Form, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE, OAuthError, mint,
-    no_store_json, pkce_s256_matches,
+    GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+    OAuthError, mint,
 };
 use crate::state::{LabState, RefreshGrant};
+use crate::token_endpoint::{self, TokenResponse};
 
 /// IdP refresh tokens last a working week.
 const REFRESH_LIFETIME: i64 = 7 * 24 * 3600;
@@ -23,95 +24,48 @@ pub async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match token_inner(&state, &headers, &body) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
+    token_endpoint::respond(token_inner(&state, &headers, &body))
+}
+
+/// How clients authenticate at the IdP's token and revocation endpoints.
+pub fn client_endpoint<'a>(state: &'a LabState, token_endpoint: &'a str) -> Endpoint<'a> {
+    Endpoint {
+        issuer: &state.idp_issuer,
+        token_endpoint,
+        body_client_id_with_basic: false,
     }
 }
 
-fn token_inner(state: &LabState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
-    let form = Form::parse(headers, body)?;
-    let grant_type = form.require("grant_type")?;
-    let endpoint = Endpoint {
-        issuer: &state.idp_issuer,
-        token_endpoint: &state.idp_token_endpoint(),
-        body_client_id_with_basic: false,
-    };
-    let client_id = client_auth::authenticate(state, endpoint, headers, &form)?;
-    match grant_type {
-        GRANT_AUTHORIZATION_CODE => authorization_code(state, &client_id, &form),
-        GRANT_REFRESH_TOKEN => refresh(state, &client_id, &form),
-        GRANT_TOKEN_EXCHANGE => exchange::exchange(state, &client_id, &form),
+fn token_inner(
+    state: &LabState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenResponse, OAuthError> {
+    let token_url = state.idp_token_endpoint();
+    let request = token_endpoint::accept(state, client_endpoint(state, &token_url), headers, body)?;
+    let (client_id, form) = (request.client_id.as_str(), &request.form);
+    match request.grant_type.as_str() {
+        GRANT_AUTHORIZATION_CODE => {
+            let code = token_endpoint::redeem_code(state, None, client_id, form)?;
+            issue(
+                state,
+                client_id,
+                &code.email,
+                code.scope,
+                code.nonce.as_deref(),
+            )
+        }
+        GRANT_REFRESH_TOKEN => {
+            let grant = token_endpoint::rotate_refresh(state, None, client_id, form)?;
+            issue(state, client_id, &grant.email, grant.scope, None)
+        }
+        GRANT_DEVICE_CODE => {
+            let approved = device::redeem(state, client_id, form)?;
+            issue(state, client_id, &approved.email, approved.scope, None)
+        }
+        GRANT_TOKEN_EXCHANGE => exchange::exchange(state, client_id, form),
         other => Err(OAuthError::unsupported_grant_type(other)),
     }
-}
-
-fn authorization_code(
-    state: &LabState,
-    client_id: &str,
-    form: &Form,
-) -> Result<Response, OAuthError> {
-    let code = form.require("code")?;
-    let redirect_uri = form.require("redirect_uri")?;
-    let verifier = form.require("code_verifier")?;
-    // Removed before any check: a code is single-use even when the attempt fails.
-    let grant = state
-        .store()
-        .codes
-        .remove(code)
-        .filter(|c| c.connector.is_none())
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("the authorization code is unknown or already used")
-        })?;
-    if grant.client_id != client_id {
-        return Err(OAuthError::invalid_grant(
-            "the code was issued to another client",
-        ));
-    }
-    if grant.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    if grant.expires_at < state.clock.timestamp() {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired",
-        ));
-    }
-    if !pkce_s256_matches(verifier, &grant.code_challenge) {
-        return Err(OAuthError::invalid_grant("PKCE verification failed"));
-    }
-    issue(
-        state,
-        client_id,
-        &grant.email,
-        grant.scope,
-        grant.nonce.as_deref(),
-    )
-}
-
-/// Rotation: the presented refresh token dies; reusing it is `invalid_grant`.
-fn refresh(state: &LabState, client_id: &str, form: &Form) -> Result<Response, OAuthError> {
-    let presented = form.require("refresh_token")?;
-    let grant = {
-        let mut store = state.store();
-        let ok = store
-            .refresh
-            .get(presented)
-            .is_some_and(|rt| rt.connector.is_none() && rt.client_id == client_id);
-        if ok {
-            store.refresh.remove(presented)
-        } else {
-            None
-        }
-    }
-    .ok_or_else(|| {
-        OAuthError::invalid_grant("the refresh token is invalid, expired, revoked or already used")
-    })?;
-    if grant.expires_at < state.clock.timestamp() {
-        return Err(OAuthError::invalid_grant("the refresh token has expired"));
-    }
-    issue(state, client_id, &grant.email, grant.scope, None)
 }
 
 /// Access token, ID token and a fresh refresh token.
@@ -121,7 +75,7 @@ fn issue(
     email: &str,
     scope: Vec<String>,
     nonce: Option<&str>,
-) -> Result<Response, OAuthError> {
+) -> Result<TokenResponse, OAuthError> {
     let user = state
         .directory
         .user(email)
@@ -158,15 +112,8 @@ fn issue(
             family: uuid::Uuid::new_v4().to_string(),
         },
     );
-    Ok(no_store_json(
-        StatusCode::OK,
-        json!({
-            "access_token": mint("idpat"),
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "id_token": id_token,
-            "refresh_token": refresh_token,
-            "scope": scope.join(" "),
-        }),
-    ))
+    let mut tokens = TokenResponse::bearer(mint("idpat"), lifetime, scope);
+    tokens.id_token = Some(id_token);
+    tokens.refresh_token = Some(refresh_token);
+    Ok(tokens)
 }

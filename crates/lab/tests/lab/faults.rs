@@ -1,4 +1,4 @@
-//! Fault knobs: IdP outage, policy denial, key rotation, clock offset, latency.
+//! Fault knobs: IdP outage, policy denial, key rotation, echoed requests, clock offset, latency.
 
 use crate::common::*;
 use lanyard_lab::{Faults, LabOptions};
@@ -146,4 +146,83 @@ async fn latency_delays_every_response() {
     assert_eq!(resp.status(), 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
     lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn echo_request_repeats_credentials_at_every_token_endpoint() {
+    let lab = ada_lab().await;
+    let tokens = sign_in(&lab).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let resp = http()
+        .post(format!("{}/lab/faults", lab.base()))
+        .json(&serde_json::json!({"echo_request": true}))
+        .send()
+        .await
+        .unwrap();
+    let now: Faults = resp.json().await.unwrap();
+    assert!(now.echo_request && !now.idp_down);
+
+    // IdP, client_secret_basic: the secret comes back decoded, the header as sent.
+    let idp_secret = secret(&lab, "idp");
+    let (status, error, description) = error_of(
+        idp_token(
+            &lab,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, error.as_str()), (400, "invalid_request"));
+    assert!(
+        description.contains(&format!("refresh_token={refresh_token}")),
+        "{description}"
+    );
+    assert!(
+        description.contains(&format!("lanyard-desktop:{idp_secret}")),
+        "{description}"
+    );
+    assert!(
+        description.contains("Authorization: Basic "),
+        "{description}"
+    );
+
+    // Connector AS, client_secret_post (Granola): the secret is in the echoed body.
+    let granola = connector(&lab, "granola");
+    let granola_secret = secret(&lab, "granola");
+    let resp = http()
+        .post(format!("{}/token", granola.issuer))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", "eyJhbGciOiJFUzI1NiJ9.e30.sig"),
+            ("client_id", "lanyard-granola"),
+            ("client_secret", granola_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, error, description) = error_of(resp).await;
+    assert_eq!((status, error.as_str()), (400, "invalid_request"));
+    assert!(
+        description.contains(&format!("client_secret={granola_secret}")),
+        "{description}"
+    );
+    assert!(
+        description.contains("Authorization: (none)"),
+        "{description}"
+    );
+
+    // Off again: the refresh token (never spent while echoing) still works.
+    lab.set_faults(Faults::default());
+    let resp = idp_token(
+        &lab,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
 }

@@ -2,6 +2,7 @@
 
 mod common;
 mod connector_as;
+mod device;
 mod faults;
 mod idp;
 mod mcp;
