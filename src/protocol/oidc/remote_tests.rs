@@ -104,6 +104,24 @@ async fn device_flow_polls_until_approved_and_verifies_the_id_token() {
 }
 
 #[tokio::test]
+async fn slow_down_adds_five_seconds_to_the_interval() {
+    let idp = TestIdp::start(crate::clock::system()).await;
+    idp.set(|k| {
+        k.device = true;
+        k.device_answers = vec!["slow_down"];
+    });
+    let trace = Trace::new();
+    let client = client(&idp, &trace).await;
+    let (browser, _) = remote(RemoteFlow::Device, PasteReader::none());
+    client.sign_in(opts(browser), &trace).await.unwrap();
+    let polls = idp.polls();
+    assert_eq!(polls.len(), 2, "slow_down, then tokens");
+    let gap = polls[1] - polls[0];
+    assert!(gap >= Duration::from_secs(6), "1 s + 5 s, got {gap:?}");
+    assert!(gap < Duration::from_secs(8), "{gap:?}");
+}
+
+#[tokio::test]
 async fn device_flow_ends_clearly_on_denial_expiry_and_a_bad_id_token() {
     let idp = TestIdp::start(crate::clock::system()).await;
     let trace = Trace::new();
