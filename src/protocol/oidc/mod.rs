@@ -28,8 +28,7 @@ mod tests;
 pub use browser::Browser;
 pub use error::{IdTokenCheck, LoginError};
 pub use id_token::CLOCK_SKEW_SECS;
-pub use paste::PasteReader;
-pub use remote::{Prompt, Remote, RemoteFlow};
+pub use remote::{PasteReader, Prompt, Remote, RemoteFlow};
 
 use chrono::{DateTime, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet};

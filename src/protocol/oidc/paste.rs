@@ -12,9 +12,6 @@
 //! itself, a typo) only ask again.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-
-use tokio::sync::{Mutex, mpsc};
 
 use super::callback::{Expected, judge, same_secret};
 use super::error::LoginError;
@@ -22,25 +19,6 @@ use super::remote::{Prompt, Remote};
 use crate::clock::SharedClock;
 use crate::secret::Secret;
 use crate::trace::{Step, StepKind, Trace, redact_url};
-
-/// Lines the person pastes, fed by the host (the CLI reads stdin on a thread of its own, so
-/// nothing here blocks). When the sender is dropped, paste-back simply stops reading; the
-/// loopback listener, the timeout and cancel still apply.
-#[derive(Clone)]
-pub struct PasteReader(Arc<Mutex<mpsc::Receiver<String>>>);
-
-impl PasteReader {
-    /// A reader and the sender the host feeds one pasted line at a time.
-    pub fn channel() -> (mpsc::Sender<String>, PasteReader) {
-        let (tx, rx) = mpsc::channel(8);
-        (tx, PasteReader(Arc::new(Mutex::new(rx))))
-    }
-
-    /// A reader that never yields a line (device-flow-only hosts).
-    pub fn none() -> PasteReader {
-        Self::channel().1
-    }
-}
 
 /// What one pasted line amounts to.
 #[derive(Debug)]

@@ -11,8 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::{Mutex, mpsc};
+
 use super::error::LoginError;
-use super::paste::PasteReader;
 
 /// Which remote flow the host asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,25 @@ impl std::fmt::Debug for Remote {
         f.debug_struct("Remote")
             .field("flow", &self.flow)
             .finish_non_exhaustive()
+    }
+}
+
+/// Lines the person pastes, fed by the host (the CLI reads stdin on a thread of its own, so
+/// nothing here blocks). When the sender is dropped, paste-back simply stops reading; the
+/// loopback listener, the timeout and cancel still apply.
+#[derive(Clone)]
+pub struct PasteReader(pub(crate) Arc<Mutex<mpsc::Receiver<String>>>);
+
+impl PasteReader {
+    /// A reader and the sender the host feeds one pasted line at a time.
+    pub fn channel() -> (mpsc::Sender<String>, PasteReader) {
+        let (tx, rx) = mpsc::channel(8);
+        (tx, PasteReader(Arc::new(Mutex::new(rx))))
+    }
+
+    /// A reader that never yields a line (device-flow-only hosts).
+    pub fn none() -> PasteReader {
+        Self::channel().1
     }
 }
 
