@@ -69,6 +69,8 @@ async fn run(n: usize, reps: usize, seq_reps: usize) -> Row {
         browser: Browser::Command("curl -fsSL -o /dev/null".into()),
         timeout: Duration::from_secs(60),
         cancel: None,
+        login_hint: None,
+        prompt: None,
     };
     let status = first.sign_in(opts).await.expect("sign-in");
     let granted = status

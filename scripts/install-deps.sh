@@ -10,6 +10,8 @@ APT_PACKAGES=(
   build-essential pkg-config curl file
   # tests and the headless demo: display, WebDriver, keyring, D-Bus
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools imagemagick
+  # the pilot report's render check (headless Chromium screenshot)
+  chromium
   # the tray-menu screenshot: an XEmbed tray host and a clicker
   trayer xdotool
 )

@@ -16,6 +16,11 @@ fn main() {
             "save_support_bundle",
             "list_legacy",
             "disconnect_legacy",
+            "pilot_policy_check",
+            "run_pilot_matrix",
+            "skip_pilot_user",
+            "cancel_pilot_matrix",
+            "save_pilot_report",
         ]),
     ))
     .expect("tauri build script");

@@ -2,19 +2,22 @@
 //!
 //! Every request: refuses plain-http endpoints that are not loopback, never follows
 //! redirects (a redirected token request would carry secrets to a host we did not choose),
-//! caps the response size, has a timeout, and appends a redacted `Step` to the trace.
-//! Transport errors are turned into text without the URL (reqwest's Display includes it).
+//! caps the response size, has a timeout, marks its `Authorization` header sensitive, and
+//! appends a redacted `Step` to the trace. Transport errors are turned into text without the
+//! URL (reqwest's Display includes it). `localhost` is resolved by this client itself, to
+//! 127.0.0.1 and ::1 only, so the name can never reach another machine through DNS.
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use crate::clock::SharedClock;
 use crate::oauth_error::OAuthError;
-use crate::trace::{Step, StepKind, Trace, redact_url};
+use crate::redact::redact_url;
+use crate::trace::{Step, StepKind, Trace};
 
 /// At most this many requests in flight to one origin (scheme, host, port): resolving many
 /// connectors at once must not hammer one IdP or vendor.
@@ -27,6 +30,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub enum HttpError {
     #[error("refused to use {0}: plain http is only allowed on loopback")]
     InsecureEndpoint(String),
+    /// A server named a loopback address while the policy's URL it came from is not loopback.
+    #[error("refused to use {0}: a remote server may not point Lanyard at this machine")]
+    LoopbackNotNamed(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("could not connect: {0}")]
@@ -57,7 +63,7 @@ impl HttpError {
         if cause.is_empty() {
             cause = err.without_url().to_string();
         }
-        let cause = crate::trace::scrub(&cause);
+        let cause = crate::redact::redact(&cause);
         if kind == "connect" {
             Self::Connect(cause)
         } else {
@@ -66,12 +72,23 @@ impl HttpError {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A response as read. Not `Debug`-derived: the body may be a token response.
+#[derive(Clone)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
     pub server_date: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .field("server_date", &self.server_date)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpResponse {
@@ -111,6 +128,13 @@ impl Http {
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("lanyard/", env!("CARGO_PKG_VERSION")))
+            .resolve_to_addrs(
+                "localhost",
+                &[
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+                ],
+            )
             .build()
             // Building only fails if the TLS backend cannot initialise, which is a broken build.
             .expect("the HTTP client must build");
@@ -168,9 +192,7 @@ impl Http {
         kind: StepKind,
         request: reqwest::RequestBuilder,
     ) -> Result<HttpResponse, HttpError> {
-        let request = request
-            .build()
-            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        let request = self.prepare(request)?;
         let method = request.method().to_string();
         let url = request.url().clone();
         let shown = redact_url(&url);
@@ -223,6 +245,20 @@ impl Http {
                 Err(err)
             }
         }
+    }
+
+    /// Builds the request as it will go on the wire, its credentials marked sensitive (kept
+    /// out of `Debug` and of HTTP/2 header compression tables), whoever added them.
+    fn prepare(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Request, HttpError> {
+        let mut request = request
+            .build()
+            .map_err(|e| HttpError::from_reqwest(e, self.timeout))?;
+        for (name, value) in request.headers_mut().iter_mut() {
+            if name == reqwest::header::AUTHORIZATION {
+                value.set_sensitive(true);
+            }
+        }
+        Ok(request)
     }
 
     async fn read(&self, request: reqwest::Request) -> Result<HttpResponse, HttpError> {
@@ -296,6 +332,20 @@ pub fn check_endpoint(url: &url::Url) -> Result<(), HttpError> {
     }
 }
 
+/// For a URL a server named (an issuer in metadata, a `jwks_uri`, an endpoint): as
+/// `check_endpoint`, and a loopback host only when `named_by` — the URL it was found
+/// through, ultimately one from the policy — is loopback too. So plain-http loopback is only
+/// used when the policy itself names loopback, and a remote server cannot point Lanyard at
+/// services on this machine.
+pub fn check_derived(url: &url::Url, named_by: &url::Url) -> Result<(), HttpError> {
+    check_endpoint(url)?;
+    if is_loopback(url) && !is_loopback(named_by) {
+        return Err(HttpError::LoopbackNotNamed(redact_url(url)));
+    }
+    Ok(())
+}
+
+/// A loopback IP literal, or `localhost`, which `Http` resolves itself to loopback only.
 pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -308,6 +358,77 @@ pub fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_response_debug_never_shows_the_body() {
+        let response = HttpResponse {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body: br#"{"access_token":"labsecret_at_debug_body"}"#.to_vec(),
+            server_date: None,
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("labsecret_at_debug_body"), "{shown}");
+        // Nor as the bytes a derived `Debug` would list.
+        let bytes = format!("{:?}", &response.body[..6]);
+        assert!(!shown.contains(bytes.trim_matches(['[', ']'])), "{shown}");
+        assert!(shown.contains("200"), "{shown}");
+    }
+
+    #[test]
+    fn every_authorization_header_is_marked_sensitive() {
+        let http = Http::new(crate::clock::system());
+        let url = url::Url::parse("http://127.0.0.1:9/token").unwrap();
+        for value in ["Basic bGFic2VjcmV0X2Jhc2lj", "Bearer labsecret_at_hdr"] {
+            let request = http
+                .prepare(http.post_form(&url, &[]).header("authorization", value))
+                .unwrap();
+            let header = &request.headers()["authorization"];
+            assert!(header.is_sensitive(), "{value}");
+            let shown = format!("{request:?}");
+            assert!(!shown.contains("labsecret"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn servers_may_name_loopback_only_when_the_policy_does() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let remote = u("https://mcp.example/mcp");
+        let local = u("http://127.0.0.1:7/mcp");
+        for named in [
+            "http://127.0.0.1:8/as",
+            "http://localhost:8/as",
+            "https://127.0.0.1/as",
+            "http://[::1]:8/",
+        ] {
+            assert!(
+                matches!(
+                    check_derived(&u(named), &remote),
+                    Err(HttpError::LoopbackNotNamed(_))
+                ),
+                "{named}"
+            );
+            assert!(check_derived(&u(named), &local).is_ok(), "{named}");
+        }
+        assert!(check_derived(&u("https://as.example/"), &remote).is_ok());
+        assert!(check_derived(&u("http://as.example/"), &local).is_err());
+    }
+
+    #[tokio::test]
+    async fn localhost_is_resolved_to_loopback_by_the_client_itself() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let app = axum::Router::new().route("/x", axum::routing::get(|| async { "ok" }));
+            let _ = axum::serve(listener, app).await;
+        });
+        let http = Http::new(crate::clock::system());
+        let url = url::Url::parse(&format!("http://localhost:{port}/x")).unwrap();
+        let r = http
+            .send(&Trace::new(), StepKind::McpProbe, http.get(&url))
+            .await;
+        assert_eq!(r.unwrap().status, 200);
+    }
 
     #[test]
     fn plain_http_only_on_loopback() {

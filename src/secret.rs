@@ -3,16 +3,19 @@
 //! `Secret` deliberately implements neither `Serialize` nor `Display`: every view type that
 //! crosses IPC or is written to a state file derives `Serialize`, so a secret placed in one is
 //! a compile error rather than a leak. `Debug` prints `[redacted]` so `tracing` fields and
-//! `{:?}` in error chains can never show the value.
+//! `{:?}` in error chains can never show the value. Every value is registered with `redact`
+//! when it becomes a `Secret`, so any text this process outputs masks it from then on.
 
-use sha2::{Digest, Sha256};
+pub use crate::redact::fingerprint;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        crate::redact::register(&value);
+        Self(value)
     }
 
     /// The raw value, for the one place that must send it on the wire or store it.
@@ -31,13 +34,6 @@ impl Secret {
     }
 }
 
-/// SHA-256 of the value, first 8 bytes as hex, prefixed so it reads as a label.
-pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
-}
-
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[redacted]")
@@ -46,7 +42,7 @@ impl std::fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
@@ -59,6 +55,13 @@ mod tests {
         let s = Secret::new("labsecret_at_123");
         assert_eq!(format!("{s:?}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(&s)), "Some([redacted])");
+    }
+
+    #[test]
+    fn every_secret_is_known_to_redaction() {
+        let s = Secret::from("opaque-value-held-here".to_string());
+        let shown = crate::redact::redact(&format!("echo: {}", s.expose()));
+        assert_eq!(shown, format!("echo: [{}]", s.fingerprint()));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A `Trace` is a cheap, cloneable sink; `crate::http::Http` appends one `Step` per request.
 //! URLs keep their query parameter *names* but lose the values of anything not on a short
-//! safe-list, and free text from servers is passed through `scrub` before it is stored.
+//! safe-list, and free text from servers is passed through `scrub` (the one redaction,
+//! `crate::redact`) before it is stored.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -97,42 +98,7 @@ impl Trace {
     }
 }
 
-const SAFE_QUERY_KEYS: &[&str] = &[
-    "response_type",
-    "scope",
-    "client_id",
-    "redirect_uri",
-    "code_challenge_method",
-    "resource",
-    "audience",
-    "prompt",
-    "error",
-    "error_description",
-    "iss",
-];
-
-/// Removes userinfo, fragment and secret-bearing query values from a URL for display.
-pub fn redact_url(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_fragment(None);
-    if shown.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if SAFE_QUERY_KEYS.contains(&k.as_ref()) {
-                    scrub(&v)
-                } else {
-                    "…".into()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        shown.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    shown.to_string()
-}
+pub use crate::redact::redact_url;
 
 /// Claims made safe to store: strings scrubbed, `jti` (a replay handle) fingerprinted.
 fn safe_claims(value: serde_json::Value) -> serde_json::Value {
@@ -152,38 +118,10 @@ fn safe_claims(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Replaces anything that looks like a credential in free text with a short fingerprint:
-/// JWTs (three base64url segments starting `eyJ`) and long unbroken token-like runs.
+/// Free text from a server or a library, made safe to store: `redact::redact` (every secret
+/// this process holds, in any encoding, and anything credential-shaped).
 pub fn scrub(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let trimmed = word.trim_matches(|c: char| "\"'(),;:<>[]{}".contains(c));
-        if looks_like_credential(trimmed) {
-            out.push_str(&word.replace(
-                trimmed,
-                &format!("[{}]", crate::secret::fingerprint(trimmed)),
-            ));
-        } else {
-            out.push_str(word);
-        }
-    }
-    out
-}
-
-fn looks_like_credential(word: &str) -> bool {
-    if word.starts_with("eyJ") && word.matches('.').count() >= 2 {
-        return true;
-    }
-    let tokenish = word
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.~+/=".contains(c));
-    let has_digit = word.chars().any(|c| c.is_ascii_digit());
-    let has_alpha = word.chars().any(|c| c.is_ascii_alphabetic());
-    // URLs and paths are not tokens; long mixed alphanumeric runs are.
-    tokenish && word.len() >= 32 && has_digit && has_alpha && !word.contains("//")
+    crate::redact::redact(text)
 }
 
 #[cfg(test)]
@@ -250,6 +188,34 @@ mod tests {
                 .unwrap()
                 .starts_with("sha256:")
         );
+    }
+
+    #[test]
+    fn scrub_masks_opaque_tokens_and_secrets_the_process_holds() {
+        // A client secret from the policy, echoed back by a careless server: lower-case
+        // words and digits, which no length rule catches.
+        let client_secret = crate::secret::Secret::new("hunter2-correct-horse");
+        let echoed = format!(
+            "invalid_request: received body \"grant_type=x&client_secret={}&client_id=c\"",
+            url::form_urlencoded::byte_serialize(client_secret.expose().as_bytes())
+                .collect::<String>()
+        );
+        for (text, secret) in [
+            (echoed.as_str(), "hunter2"),
+            ("bad client hunter2-correct-horse.", "hunter2"),
+            // RFC 6749 §4.1.4's 22-character access token.
+            ("token 2YotnFZFEjr1zCsicMWpAA refused", "2YotnFZ"),
+            ("first\ntGzv3JOkF0XG5Qx2TlKWIAxyzQ1234567\nlast", "tGzv3"),
+            ("Authorization: Basic bXk6czNjcg==", "bXk6czNjcg"),
+            ("body client_secret=s3cr3t&x=1", "s3cr3t"),
+            (
+                "GET https://mcp.example/t/tGzv3JOkF0XG5Qx2TlKWIA/mcp",
+                "tGzv3",
+            ),
+        ] {
+            let out = scrub(text);
+            assert!(!out.contains(secret), "{secret} survived: {out}");
+        }
     }
 
     #[test]

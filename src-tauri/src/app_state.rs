@@ -27,10 +27,11 @@ impl AppState {
     }
 
     pub fn with_engine(engine: Result<Arc<Lanyard>, AppError>) -> Self {
-        let session_warning_minutes = std::env::var("LANYARD_SESSION_WARNING_MINUTES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(15);
+        let session_warning_minutes = warning_minutes(
+            std::env::var("LANYARD_SESSION_WARNING_MINUTES")
+                .ok()
+                .as_deref(),
+        );
         Self {
             engine,
             sign_in_cancel: Mutex::new(None),
@@ -40,5 +41,31 @@ impl AppState {
 
     pub fn engine(&self) -> Result<Arc<Lanyard>, AppError> {
         self.engine.clone()
+    }
+}
+
+/// Minutes before the session ends to warn, from the setting's text: 0 to one week. Anything
+/// else (unparsable, negative, or so large the date arithmetic would overflow and panic at
+/// start) means the default, 15.
+pub fn warning_minutes(raw: Option<&str>) -> i64 {
+    raw.and_then(|v| v.trim().parse().ok())
+        .filter(|m| (0..=7 * 24 * 60).contains(m))
+        .unwrap_or(15)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warning_setting_out_of_range_is_the_default_not_a_panic() {
+        assert_eq!(warning_minutes(None), 15);
+        assert_eq!(warning_minutes(Some("30")), 30);
+        for bad in ["-5", "soon", "9223372036854775807", "153722867280912931"] {
+            let m = warning_minutes(Some(bad));
+            assert_eq!(m, 15, "{bad}");
+            // What the app does with it at start must not panic.
+            let _ = chrono::Duration::minutes(m);
+        }
     }
 }

@@ -53,6 +53,8 @@ pub async fn sign_in<R: Runtime>(
             browser,
             timeout: Duration::from_secs(300),
             cancel: Some(rx),
+            login_hint: None,
+            prompt: None,
         })
         .await;
     state

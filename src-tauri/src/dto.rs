@@ -20,6 +20,8 @@ pub enum ErrorCode {
     SignInFailed,
     SignInInProgress,
     UnknownConnector,
+    /// Input the person typed is unusable (the pilot's users or expected grants).
+    InvalidInput,
     Internal,
 }
 

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod events;
 pub mod legacy;
 pub mod notify;
+pub mod pilot;
 pub mod support;
 pub mod tray;
 pub mod tray_model;
@@ -21,6 +22,7 @@ use app_state::AppState;
 pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     builder
         .manage(state)
+        .manage(pilot::PilotState::default())
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::sign_in,
@@ -35,6 +37,11 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             support::save_support_bundle,
             legacy::list_legacy,
             legacy::disconnect_legacy,
+            pilot::pilot_policy_check,
+            pilot::run_pilot_matrix,
+            pilot::skip_pilot_user,
+            pilot::cancel_pilot_matrix,
+            pilot::save_pilot_report,
         ])
 }
 

@@ -46,16 +46,11 @@ pub async fn run_readiness(
                 format!("No connector \"{connector_id}\"."),
             )
         })?;
+    // Only this connector's own token, and only to its own server: the audience check mints
+    // a worthless token of its own rather than send another vendor's.
     let own = engine.access_token(&connector.id)?;
-    // Another connector's token proves the server checks the audience.
-    let foreign = engine
-        .policy()
-        .connectors
-        .iter()
-        .filter(|c| c.id != connector.id)
-        .find_map(|c| engine.access_token(&c.id).ok().flatten());
     let http = lanyard::http::Http::new(lanyard::clock::system());
-    Ok(readiness::check(&http, &connector.mcp_url, own.as_ref(), foreign.as_ref()).await)
+    Ok(readiness::check(&http, &connector.mcp_url, own.as_ref()).await)
 }
 
 #[derive(Debug, Serialize)]

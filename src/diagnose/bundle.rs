@@ -1,73 +1,33 @@
-//! The support bundle: the doctor report as one JSON file in which every token-like value
-//! has been replaced by a short hash, checked by a final canary sweep that refuses to write
-//! anything still shaped like a lab token (`labsecret_…`) or a JWT (`eyJ…`).
+//! The support bundle: the doctor report as one JSON file in which every string has passed
+//! through the one redaction (`crate::redact`), checked by a final sweep that refuses to
+//! write anything still holding a secret this process knows or a JWT.
 
 use std::path::Path;
 
 use super::doctor::DoctorReport;
-use crate::secret::fingerprint;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("could not build the bundle: {0}")]
     Serialize(String),
-    /// The sweep found a token-shaped value; nothing was written.
-    #[error("refused to write the bundle: a token-shaped value ({0}) survived redaction")]
+    /// The sweep found a secret-shaped value; nothing was written.
+    #[error("refused to write the bundle: {0} survived redaction")]
     SecretLeft(&'static str),
     #[error("could not write the bundle: {0}")]
     Write(String),
 }
 
-/// Redaction for free text (bundles and log lines): `trace::scrub`, then any word that
-/// still carries a lab-token prefix or a JWT header prefix becomes its fingerprint.
+/// Redaction for free text in bundles: `crate::redact::redact`.
 pub fn redact(text: &str) -> String {
-    let scrubbed = crate::trace::scrub(text);
-    if !scrubbed.contains("labsecret_") && !scrubbed.contains("eyJ") {
-        return scrubbed;
-    }
-    let mut out = String::with_capacity(scrubbed.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.contains("labsecret_") || has_jwt_prefix(word) {
-            out.push('[');
-            out.push_str(&fingerprint(word));
-            out.push(']');
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in scrubbed.chars() {
-        if c.is_ascii_alphanumeric() || "-_.~+/=".contains(c) {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
+    crate::redact::redact(text)
 }
 
-fn has_jwt_prefix(word: &str) -> bool {
-    word.match_indices("eyJ").any(|(i, _)| {
-        word[i..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .count()
-            >= 8
-    })
-}
-
-/// The canary sweep: `Err` if anything token-shaped is left.
+/// The final sweep: `Err` if a secret this process holds or a JWT is left.
 pub fn canary_sweep(text: &str) -> Result<(), BundleError> {
-    if text.contains("labsecret_") {
-        return Err(BundleError::SecretLeft("labsecret_"));
+    match crate::redact::leftover(text) {
+        Some(what) => Err(BundleError::SecretLeft(what)),
+        None => Ok(()),
     }
-    if has_jwt_prefix(text) {
-        return Err(BundleError::SecretLeft("eyJ"));
-    }
-    Ok(())
 }
 
 fn redact_value(value: serde_json::Value) -> serde_json::Value {
@@ -112,12 +72,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redact_replaces_token_shapes_scrub_misses() {
-        // Short enough that `scrub`'s length rule does not catch them.
-        let text =
-            "code=labsecret_code_x, header eyJhbGciOiJIUzI1NiJ9 alone; url https://idp.example/a";
+    fn redact_replaces_token_shapes() {
+        let text = "code=c0de, header eyJhbGciOiJIUzI1NiJ9 alone; url https://idp.example/a";
         let r = redact(text);
         assert!(canary_sweep(&r).is_ok(), "{r}");
+        assert!(!r.contains("c0de") && !r.contains("eyJ"), "{r}");
         assert!(r.contains("https://idp.example/a"), "{r}");
         assert!(r.contains("[sha256:"), "{r}");
     }
@@ -125,21 +84,33 @@ mod tests {
     #[test]
     fn the_sweep_refuses_leftovers() {
         assert!(matches!(
-            canary_sweep("x labsecret_at_1"),
-            Err(BundleError::SecretLeft("labsecret_"))
-        ));
-        assert!(matches!(
-            canary_sweep("x eyJhbGciOiJ"),
-            Err(BundleError::SecretLeft("eyJ"))
+            canary_sweep("x eyJhbGciOiJIUzI1"),
+            Err(BundleError::SecretLeft("a JWT"))
         ));
         // A word that merely contains the letters is fine.
         assert!(canary_sweep("keyJ is a word").is_ok());
     }
 
     #[test]
+    fn redaction_and_the_sweep_know_every_secret_the_process_holds() {
+        let secret = crate::secret::Secret::new("opaque-client-secret-42");
+        let text = format!("the server said: bad secret {}", secret.expose());
+        assert!(
+            !redact(&text).contains(secret.expose()),
+            "{}",
+            redact(&text)
+        );
+        assert!(canary_sweep(&text).is_err(), "the sweep let {text} through");
+        // A 22-character opaque token held by nobody here is still masked.
+        assert!(!redact("token=2YotnFZFEjr1zCsicMWpAA").contains("2YotnFZ"));
+    }
+
+    #[test]
     fn values_and_keys_are_redacted_recursively() {
-        let v = serde_json::json!({"a": ["labsecret_rt_1"], "labsecret_k": {"b": "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"}});
+        let held = crate::secret::Secret::new("refresh-token-held-1");
+        let v = serde_json::json!({"a": [held.expose()], "refresh-token-held-1": {"b": "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"}});
         let text = redact_value(v).to_string();
         assert!(canary_sweep(&text).is_ok(), "{text}");
+        assert!(!text.contains("refresh-token-held"), "{text}");
     }
 }

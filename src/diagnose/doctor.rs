@@ -14,6 +14,7 @@ use super::readiness::{self, ReadinessReport};
 use super::timeline::{self, Timeline};
 use crate::engine::{EngineError, Lanyard};
 use crate::http::{Http, check_endpoint};
+use crate::secret::Secret;
 use crate::status::StatusView;
 
 pub const DOCTOR_VERSION: u32 = 1;
@@ -104,40 +105,13 @@ pub async fn doctor_with(engine: &Lanyard, opts: &DoctorOptions) -> DoctorReport
             timelines.push(t);
         }
     }
-    let mut tokens = Vec::new();
-    if let Ok(Some(id_token)) = engine.id_token() {
-        let issuer = engine.policy().idp.issuer.clone();
-        let view = if opts.verify_signatures {
-            inspect::inspect(&http, &id_token, TokenKind::IdToken, Some(&issuer)).await
-        } else {
-            inspect::decode(&id_token, TokenKind::IdToken, Utc::now())
-        };
-        tokens.push(NamedToken {
-            connector: "idp".into(),
-            token: view,
-        });
-    }
-    let mut held = Vec::new();
-    for c in &engine.policy().connectors {
-        if let Ok(Some(token)) = engine.access_token(&c.id) {
-            let view = if opts.verify_signatures {
-                inspect::inspect(&http, &token, TokenKind::AccessToken, None).await
-            } else {
-                inspect::decode(&token, TokenKind::AccessToken, Utc::now())
-            };
-            tokens.push(NamedToken {
-                connector: c.id.clone(),
-                token: view,
-            });
-            held.push((c, token));
-        }
-    }
+    let (tokens, held) = token_views(engine, &http, opts.verify_signatures).await;
     let mut ready = Vec::new();
     if opts.readiness {
         for c in &engine.policy().connectors {
-            let own = held.iter().find(|(h, _)| h.id == c.id).map(|(_, t)| t);
-            let foreign = held.iter().find(|(h, _)| h.id != c.id).map(|(_, t)| t);
-            ready.push(readiness::check(&http, &c.mcp_url, own, foreign).await);
+            // Only the connector's own token, and only to its own server.
+            let own = held.iter().find(|(id, _)| *id == c.id).map(|(_, t)| t);
+            ready.push(readiness::check(&http, &c.mcp_url, own).await);
         }
     }
     DoctorReport {
@@ -153,6 +127,45 @@ pub async fn doctor_with(engine: &Lanyard, opts: &DoctorOptions) -> DoctorReport
         tokens,
         readiness: ready,
     }
+}
+
+/// The session's and each connector's token, decoded, and the connector tokens held. With
+/// `verify`, signatures are checked only against the issuer known for each token — the
+/// policy's IdP, or the connector's authorization server as recorded when its grant was
+/// made — never one the token names for itself.
+async fn token_views(
+    engine: &Lanyard,
+    http: &Http,
+    verify: bool,
+) -> (Vec<NamedToken>, Vec<(String, Secret)>) {
+    let view = |token: Secret, kind: TokenKind, issuer: Option<String>| async move {
+        if verify {
+            inspect::inspect(http, &token, kind, issuer.as_deref()).await
+        } else {
+            inspect::decode(&token, kind, Utc::now())
+        }
+    };
+    let mut tokens = Vec::new();
+    if let Ok(Some(id_token)) = engine.id_token() {
+        let issuer = Some(engine.policy().idp.issuer.clone());
+        tokens.push(NamedToken {
+            connector: "idp".into(),
+            token: view(id_token, TokenKind::IdToken, issuer).await,
+        });
+    }
+    let recorded = engine.state_dir().load().unwrap_or_default().connectors;
+    let mut held = Vec::new();
+    for c in &engine.policy().connectors {
+        if let Ok(Some(token)) = engine.access_token(&c.id) {
+            let issuer = recorded.get(&c.id).and_then(|r| r.as_issuer.clone());
+            tokens.push(NamedToken {
+                connector: c.id.clone(),
+                token: view(token.clone(), TokenKind::AccessToken, issuer).await,
+            });
+            held.push((c.id.clone(), token));
+        }
+    }
+    (tokens, held)
 }
 
 /// A short reference to quote in a ticket, e.g. `LY-0D07-4FB1-E7B7` (48 random bits).

@@ -2,11 +2,15 @@
 //! local and relative form) with the signature checked against the issuer's published JWKS,
 //! or marked unverifiable. The view never holds the token: no encoded form, no signature,
 //! and identifiers that act as handles (`jti`, `nonce`, `at_hash`, `c_hash`) as fingerprints.
+//!
+//! A token names its own issuer, so it could steer the inspector to any URL: key sets are
+//! only fetched for the issuer the caller expects (one the policy names), and its `jwks_uri`
+//! may point at this machine only when that issuer is on loopback itself.
 
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::http::Http;
+use crate::http::{Http, check_derived};
 use crate::jwt_peek::{dangerous_unverified_claims, dangerous_unverified_header};
 use crate::secret::{Secret, fingerprint};
 use crate::trace::{StepKind, Trace, scrub};
@@ -107,8 +111,8 @@ pub fn decode(token: &Secret, kind: TokenKind, now: DateTime<Utc>) -> TokenView 
     }
 }
 
-/// Decodes and verifies the signature against the JWKS of the token's issuer. When
-/// `expected_issuer` is given, a token from another issuer is not fetched for.
+/// Decodes and verifies the signature against the JWKS of `expected_issuer`, the issuer the
+/// policy names for this token. With none, or a token from another issuer, nothing is fetched.
 pub async fn inspect(
     http: &Http,
     token: &Secret,
@@ -129,9 +133,12 @@ async fn verify(http: &Http, token: &Secret, expected_issuer: Option<&str>) -> S
     else {
         return unverifiable("the token names no issuer (iss)".into());
     };
-    if let Some(expected) = expected_issuer
-        && expected != iss
-    {
+    let Some(expected) = expected_issuer else {
+        return unverifiable(
+            "no issuer is known for this token yet, so its key set was not fetched".into(),
+        );
+    };
+    if expected != iss {
         return unverifiable(format!(
             "issued by {}, not the expected issuer {expected}",
             scrub(&iss)
@@ -222,6 +229,8 @@ async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkS
         else {
             return Err("the issuer's metadata names no jwks_uri".into());
         };
+        check_derived(&jwks_uri, &issuer_url)
+            .map_err(|e| format!("the issuer's jwks_uri was not fetched: {e}"))?;
         let response = http
             .send(&trace, StepKind::Jwks, http.get(&jwks_uri))
             .await
@@ -340,6 +349,16 @@ mod tests {
             "in 3 h 0 min"
         );
         assert_eq!(relative(now - chrono::Duration::days(3), now), "3 days ago");
+    }
+
+    #[tokio::test]
+    async fn an_issuer_nobody_named_is_never_fetched_for() {
+        use crate::discovery::stub_server::{Reply, Stub, http};
+        let stub = Stub::start(|_, _| Reply::status(404)).await;
+        let jwt = unsigned_jwt(json!({"alg": "ES256"}), json!({"iss": stub.base}));
+        let v = inspect(&http(), &jwt, TokenKind::AccessToken, None).await;
+        assert!(matches!(v.signature, SignatureCheck::Unverifiable { .. }));
+        assert!(stub.requests().is_empty(), "fetched {:?}", stub.paths());
     }
 
     #[tokio::test]

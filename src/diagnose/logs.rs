@@ -1,7 +1,7 @@
-//! Where Lanyard's log file lives, and a size-rotated, redacting writer for it. Hosts plug
-//! it into `tracing_subscriber::fmt().with_writer(move || log.clone())`; every write passes
-//! through the same redaction as support bundles, so a token that slips into a log line
-//! is replaced by its fingerprint before it reaches the disk.
+//! Where Lanyard's log file lives, a size-rotated writer for it, and the hosts' logging set-up.
+//! Every log writer — the file and stderr — passes each write through the one redaction
+//! (`crate::redact`), so a token that slips into a log line is replaced by its fingerprint
+//! before it reaches the disk or a terminal.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -126,7 +126,7 @@ impl Inner {
 
 impl Write for RotatingLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = super::bundle::redact(&String::from_utf8_lossy(buf));
+        let text = crate::redact::redact(&String::from_utf8_lossy(buf));
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.size > 0 && inner.size + text.len() as u64 > inner.max_bytes {
             inner.rotate()?;
@@ -146,8 +146,26 @@ impl Write for RotatingLog {
     }
 }
 
+/// A writer that redacts each write before passing it on (the stderr log layer's). `tracing`
+/// writes one formatted event per call, so a value is never split across two writes.
+#[derive(Debug)]
+pub struct Redacted<W: Write>(pub W);
+
+impl<W: Write> Write for Redacted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = crate::redact::redact(&String::from_utf8_lossy(buf));
+        self.0.write_all(text.as_bytes())?;
+        // The caller's bytes were all consumed, even if redaction changed their length.
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Installs the process's logging for a host (CLI or app): stderr at `LANYARD_LOG` (default
-/// `stderr_default`), and this rotating, redacted file at `LANYARD_LOG` (default info). A file
+/// `stderr_default`), and this rotating file at `LANYARD_LOG` (default info), both redacted. A file
 /// that can't be opened leaves stderr logging in place rather than failing the host.
 pub fn init_for_host(stderr_default: &str) {
     use tracing_subscriber::Layer as _;
@@ -156,7 +174,7 @@ pub fn init_for_host(stderr_default: &str) {
     let stderr_filter = tracing_subscriber::EnvFilter::try_from_env(LEVEL_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(stderr_default));
     let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| Redacted(std::io::stderr()))
         .with_target(false)
         .with_filter(stderr_filter);
     let file = RotatingLog::open_default().ok().map(|log| {
@@ -197,13 +215,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lanyard.log");
         let mut log = RotatingLog::open(&path, 1 << 20, 1).unwrap();
-        writeln!(log, "got token=labsecret_at_0123456789abcdef0123456789abcdef and eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln").unwrap();
+        writeln!(log, "got token=Ab0123456789abcdef0123456789abcdef and eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
-            !text.contains("labsecret_") && !text.contains("eyJ"),
+            !text.contains("Ab0123456789") && !text.contains("eyJ"),
             "{text}"
         );
         assert!(text.contains("sha256:"), "{text}");
+    }
+
+    #[test]
+    fn the_stderr_writer_redacts_too() {
+        let held = crate::secret::Secret::new("stderr-held-secret-7");
+        let mut out = Redacted(Vec::new());
+        writeln!(
+            out,
+            "INFO body client_secret=abc&x=1 said {} and Bearer 2YotnFZFEjr1zCsicMWpAA",
+            held.expose()
+        )
+        .unwrap();
+        let text = String::from_utf8(out.0).unwrap();
+        for secret in ["abc&", "stderr-held", "2YotnFZ"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.starts_with("INFO body client_secret=[sha256:"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use crate::connector::{ConnectorError, ConnectorState, Stage};
 use crate::discovery::DiscoveryError;
-use crate::protocol::token_endpoint::ExchangeError;
 use crate::http::HttpError;
 use crate::mcp::McpError;
+use crate::protocol::token_endpoint::ExchangeError;
 use crate::trace::scrub;
 
 /// What failed, and where. `stage` of `Exchange` is `TokenExchange` (IdP) or `JwtBearer` (AS).
@@ -267,7 +267,7 @@ fn mcp(e: &McpError, who: &str) -> Row {
 fn http(stage: Stage, e: &HttpError, who: &str) -> Row {
     let d = Some(e.to_string());
     match e {
-        HttpError::InsecureEndpoint(_) => (
+        HttpError::InsecureEndpoint(_) | HttpError::LoopbackNotNamed(_) => (
             stage,
             ConnectorState::Misconfigured,
             "insecure_endpoint".into(),

@@ -54,13 +54,19 @@ impl Connectors {
         let session_trace = Trace::new();
         let subject = match session.subject(&session_trace, false).await {
             Ok(s) => s,
-            Err(why) => return self.fail_all(&session_trace, connectors, why, announce).await,
+            Err(why) => {
+                return self
+                    .fail_all(&session_trace, connectors, why, announce)
+                    .await;
+            }
         };
         let idp = match session.idp_client(&session_trace).await {
             Ok(idp) => idp,
             Err(e) => {
                 let why = NoSubject::Unreachable(e.to_string());
-                return self.fail_all(&session_trace, connectors, why, announce).await;
+                return self
+                    .fail_all(&session_trace, connectors, why, announce)
+                    .await;
             }
         };
         let mut results = self.resolve_all(&idp, &connectors, &subject).await;
@@ -71,7 +77,8 @@ impl Connectors {
             .filter(|&i| is_stale_subject(&results[i].0))
             .collect();
         if !stale.is_empty() {
-            let retry: Vec<ConnectorConfig> = stale.iter().map(|&i| connectors[i].clone()).collect();
+            let retry: Vec<ConnectorConfig> =
+                stale.iter().map(|&i| connectors[i].clone()).collect();
             match session.subject(&session_trace, true).await {
                 Ok(fresh) => {
                     let again = self.resolve_all(&idp, &retry, &fresh).await;

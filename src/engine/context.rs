@@ -57,7 +57,11 @@ impl Context {
         self.blocking(move |c| c.store.get(&item)).await
     }
 
-    pub async fn set_secret(&self, item: impl Into<String>, value: Secret) -> Result<(), StoreError> {
+    pub async fn set_secret(
+        &self,
+        item: impl Into<String>,
+        value: Secret,
+    ) -> Result<(), StoreError> {
         let item = item.into();
         self.blocking(move |c| c.store.set(&item, &value)).await
     }
@@ -70,8 +74,12 @@ impl Context {
     /// Traces are diagnostics: a failure to save one is logged, never fatal to the flow.
     pub async fn save_trace(&self, name: TraceName, trace: &Trace) {
         let steps = trace.steps();
-        if let Err(e) = self.blocking(move |c| c.dir.save_trace(&name, &steps)).await {
-            tracing::warn!(trace = %name, "could not save the trace: {e}");
+        let shown = name.to_string();
+        if let Err(e) = self
+            .blocking(move |c| c.dir.save_trace(&name, &steps))
+            .await
+        {
+            tracing::warn!(trace = %shown, "could not save the trace: {e}");
         }
     }
 }

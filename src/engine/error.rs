@@ -21,8 +21,6 @@ pub enum EngineError {
     UnknownConnector(String),
     #[error("this device's key is unusable: {0}")]
     DeviceKey(String),
-    #[error("another Lanyard process holds the session lock: {0}")]
-    SessionLock(String),
 }
 
 impl EngineError {
@@ -36,16 +34,13 @@ impl EngineError {
             Self::NotSignedIn => "not_signed_in",
             Self::UnknownConnector(_) => "unknown_connector",
             Self::DeviceKey(_) => "device_key",
-            Self::SessionLock(_) => "state_unavailable",
         }
     }
 
     pub fn hint(&self) -> String {
         match self {
             Self::Policy(_) => "Ask your IT admin to check Lanyard's policy file.".into(),
-            Self::State(_) | Self::SessionLock(_) => {
-                "Check that Lanyard's data folder is writable.".into()
-            }
+            Self::State(_) => "Check that Lanyard's data folder is writable.".into(),
             Self::Store(_) => "Unlock or start your system keyring, then try again.".into(),
             Self::Login(e) => e.hint(),
             Self::NotSignedIn => "Sign in first.".into(),

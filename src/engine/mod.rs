@@ -108,7 +108,11 @@ impl Lanyard {
     /// Status from the state file alone: no network, no keyring.
     pub fn status(&self) -> Result<StatusView, EngineError> {
         let state = self.ctx.dir.load()?;
-        Ok(crate::view::build(&self.ctx.policy, &state, self.ctx.clock.now()))
+        Ok(crate::view::build(
+            &self.ctx.policy,
+            &state,
+            self.ctx.clock.now(),
+        ))
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StatusView> {
@@ -164,7 +168,12 @@ impl Lanyard {
     }
 
     fn all_ids(&self) -> Vec<String> {
-        self.ctx.policy.connectors.iter().map(|c| c.id.clone()).collect()
+        self.ctx
+            .policy
+            .connectors
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     /// Forget the session and every connector token; revoke the IdP refresh token if possible.

@@ -21,7 +21,10 @@ use super::{EngineError, schedule};
 pub(super) type Outcome = (ConnectorConfig, (Resolution, Trace));
 
 /// What the keyring step left for the state file.
-type Kept = (ConnectorConfig, Result<Grant, (ConnectorState, ConnectorError)>);
+type Kept = (
+    ConnectorConfig,
+    Result<Grant, (ConnectorState, ConnectorError)>,
+);
 
 /// Marks the connectors pending (creating their records on first sight).
 pub(super) async fn mark_pending(
@@ -77,7 +80,10 @@ fn keep_all(ctx: &Context, mut queue: Vec<Outcome>) -> Vec<Kept> {
 
 /// One connector's keyring write (or removal) and trace file.
 fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
-    if let Err(e) = ctx.dir.save_trace(&TraceName::Connector(&c.id), &trace.steps()) {
+    if let Err(e) = ctx
+        .dir
+        .save_trace(&TraceName::Connector(c.id.clone()), &trace.steps())
+    {
         tracing::warn!(connector = %c.id, "could not save the trace: {e}");
     }
     let item = items::access_token(&c.id);

@@ -112,7 +112,9 @@ pub(super) fn loop_wait(due: Option<DateTime<Utc>>, now: DateTime<Utc>, failures
     if failures == 0 {
         return until_due;
     }
-    let floor = schedule::backoff(failures, 0.0).to_std().unwrap_or_default();
+    let floor = schedule::backoff(failures, 0.0)
+        .to_std()
+        .unwrap_or_default();
     until_due.max(floor)
 }
 

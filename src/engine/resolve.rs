@@ -13,11 +13,11 @@ use crate::classify::{Failure, classify_named, wants_fresh_subject};
 use crate::client_auth::ClientAuth;
 use crate::connector::{Grant, Resolution, Stage};
 use crate::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
+use crate::http::Http;
+use crate::policy::ConnectorConfig;
 use crate::protocol::jwt_bearer::{RedeemedToken, redeem_id_jag};
 use crate::protocol::token_endpoint::ExchangeError;
 use crate::protocol::token_exchange::{SubjectToken, request_id_jag};
-use crate::http::Http;
-use crate::policy::ConnectorConfig;
 use crate::trace::Trace;
 
 /// What every connector of one run shares.

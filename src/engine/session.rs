@@ -265,7 +265,10 @@ impl Session {
 
     /// Revokes the IdP refresh token where possible and forgets the session's keyring items.
     /// Runs `forget` (the connectors' part of logout) while the session lock is held.
-    pub async fn logout<F, Fut>(&self, forget: F) -> Result<(Option<bool>, Option<String>), EngineError>
+    pub async fn logout<F, Fut>(
+        &self,
+        forget: F,
+    ) -> Result<(Option<bool>, Option<String>), EngineError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(), EngineError>>,

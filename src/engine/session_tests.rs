@@ -55,6 +55,8 @@ async fn signed_in(s: &Setup) -> Lanyard {
             browser: Browser::Command("curl -fsSL -o /dev/null".into()),
             timeout: Duration::from_secs(20),
             cancel: None,
+            login_hint: None,
+            prompt: None,
         })
         .await
         .expect("sign in");
@@ -62,7 +64,10 @@ async fn signed_in(s: &Setup) -> Lanyard {
 }
 
 fn refresh_token(s: &Setup) -> Secret {
-    s.store.get(items::REFRESH_TOKEN).unwrap().expect("a refresh token")
+    s.store
+        .get(items::REFRESH_TOKEN)
+        .unwrap()
+        .expect("a refresh token")
 }
 
 #[tokio::test]
@@ -95,7 +100,10 @@ async fn two_processes_racing_refreshes_never_lose_the_session() {
             tokio::spawn(async move { a.session.subject(&Trace::new(), true).await.is_ok() }),
             tokio::spawn(async move { b.session.subject(&Trace::new(), true).await.is_ok() }),
         );
-        assert!(ra.unwrap() && rb.unwrap(), "round {round}: a refresh lost the session");
+        assert!(
+            ra.unwrap() && rb.unwrap(),
+            "round {round}: a refresh lost the session"
+        );
     }
     let state = first.ctx.dir.load().unwrap();
     assert!(!state.session.unwrap().expired);

@@ -1,5 +1,6 @@
 //! The audit log of legacy disconnects and restores: JSON lines in
-//! `<state_dir>/legacy-audit.jsonl`, readable by the user only, never holding a token.
+//! `<state_dir>/legacy-audit.jsonl`, readable by the user only, never holding a token,
+//! appended under a cross-process lock.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,8 @@ pub(crate) fn append(state_dir: &Path, record: &AuditRecord) -> Result<(), Legac
         opts.mode(0o600);
     }
     let mut f = opts.open(&path).map_err(|e| io_err(&path, e))?;
+    // One writer at a time across processes, so lines never interleave; released on drop.
+    f.lock().map_err(|e| io_err(&path, e))?;
     let mut line = serde_json::to_string(record).map_err(|e| io_err(&path, e))?;
     line.push('\n');
     f.write_all(line.as_bytes()).map_err(|e| io_err(&path, e))

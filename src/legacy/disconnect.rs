@@ -4,41 +4,16 @@
 //! a failed local removal stops before revoking, so the two never disagree silently.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::audit::{self, AuditRecord};
-use super::clients::{self, Found, Target, goose, mcp_remote};
-use super::mapping::ConnectorIndex;
-use super::process::{ProcessProbe, pid_alive};
-use super::restore::Backup;
+use super::backup::{Backup, Change};
+use super::clients::{self, Credentials, Found, Target, mcp_remote};
+use super::context::LegacyContext;
+use super::edit::Edit;
+use super::receipt::{Receipt, Revocation};
 use super::revoke::{self, Grant, Outcome};
-use super::{ClientApp, LegacyEntry, LegacyError, ScanReport, files, io_err, json_edit, queue};
-use crate::http::Http;
-use crate::store::SecretStore;
+use super::{ClientApp, LegacyEntry, ScanReport, hooks, queue};
 use crate::trace::Trace;
-
-/// Everything disconnect, retry and restore need; the home folder and state folder are
-/// parameters so tests and the lab use temporary ones.
-#[derive(Debug, Clone)]
-pub struct LegacyContext {
-    pub home: PathBuf,
-    pub state_dir: PathBuf,
-    pub index: ConnectorIndex,
-    /// Connector ids Lanyard holds a zero-touch grant for.
-    pub ema_granted: HashSet<String>,
-    pub http: Http,
-    /// Where tokens of queued revocations wait (the OS keyring in the app).
-    pub store: Arc<dyn SecretStore>,
-    pub processes: ProcessProbe,
-}
-
-impl LegacyContext {
-    pub fn scan(&self) -> ScanReport {
-        super::scan_with(&self.home, &self.index, &self.ema_granted)
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisconnectOptions {
@@ -46,63 +21,6 @@ pub struct DisconnectOptions {
     pub dry_run: bool,
     /// Go ahead even while the owning application is running or holds its lock.
     pub force: bool,
-}
-
-/// What happened at the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Revocation {
-    Revoked,
-    /// No revocation endpoint: the grant may persist at the provider.
-    NoEndpoint,
-    /// Queued for retry.
-    Failed {
-        reason: String,
-    },
-    /// Dry run, refused, or local removal failed first.
-    NotAttempted,
-}
-
-impl Revocation {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Revoked => "revoked",
-            Self::NoEndpoint => "no_endpoint",
-            Self::Failed { .. } => "failed",
-            Self::NotAttempted => "not_attempted",
-        }
-    }
-
-    pub(crate) fn message(&self, client: ClientApp, removed: bool) -> String {
-        let app = client.label();
-        match (self, removed) {
-            (Self::Revoked, true) => format!("Revoked at the server and removed from {app}."),
-            (Self::Revoked, false) => "Revoked at the server.".into(),
-            (Self::NoEndpoint, _) => format!(
-                "Removed from {app} only: the provider has no revocation endpoint, so the grant may persist at the provider until it expires."
-            ),
-            (Self::Failed { reason }, _) => format!(
-                "Removed from {app}; revocation at the server failed ({reason}) and is queued for retry."
-            ),
-            (Self::NotAttempted, _) => format!("Nothing changed in {app}."),
-        }
-    }
-}
-
-/// One entry's outcome. Holds no token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Receipt {
-    pub entry_id: String,
-    pub client: Option<ClientApp>,
-    pub connector_id: Option<String>,
-    pub removed_locally: bool,
-    /// The private copy of the file taken before the change.
-    pub backup: Option<PathBuf>,
-    /// What `restore` takes to put the local entry back.
-    pub backup_id: Option<String>,
-    pub revocation: Revocation,
-    /// One sentence for a person.
-    pub message: String,
 }
 
 /// The ids of every entry that Lanyard's EMA grants cover and that can be disconnected:
@@ -125,7 +43,7 @@ pub async fn disconnect(
     let mut receipts = Vec::new();
     for id in entry_ids {
         let receipt = match found.iter().find(|f| &f.entry.id == id) {
-            None => not_done(
+            None => Receipt::not_done(
                 id,
                 None,
                 "No such legacy entry (it may have been removed already).",
@@ -156,19 +74,6 @@ pub async fn disconnect(
     receipts
 }
 
-fn not_done(id: &str, entry: Option<&LegacyEntry>, message: &str) -> Receipt {
-    Receipt {
-        entry_id: id.to_string(),
-        client: entry.map(|e| e.client),
-        connector_id: entry.and_then(|e| e.connector_id.clone()),
-        removed_locally: false,
-        backup: None,
-        backup_id: None,
-        revocation: Revocation::NotAttempted,
-        message: message.to_string(),
-    }
-}
-
 /// Why the owning application must not be written under right now, if it must not.
 fn busy(f: &Found, ctx: &LegacyContext) -> Option<String> {
     let app = f.entry.client;
@@ -179,7 +84,7 @@ fn busy(f: &Found, ctx: &LegacyContext) -> Option<String> {
         let pid = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v.get("pid").and_then(serde_json::Value::as_u64));
-        if pid.is_none_or(pid_alive) {
+        if pid.is_none_or(|p| ctx.processes.pid_alive(p)) {
             return Some("mcp-remote holds its lock file for this server".into());
         }
     }
@@ -190,86 +95,91 @@ fn busy(f: &Found, ctx: &LegacyContext) -> Option<String> {
 
 async fn one(f: &Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt {
     let e = &f.entry;
-    if !e.can_disconnect || f.target == Target::Nothing {
-        let why = e
-            .note
-            .clone()
-            .unwrap_or_else(|| "Lanyard cannot remove this entry.".into());
-        return not_done(&e.id, Some(e), &why);
-    }
-    if !opts.force
-        && let Some(why) = busy(f, ctx)
-    {
-        return not_done(
-            &e.id,
-            Some(e),
-            &format!("Not changed: {why}. Quit it and try again, or force."),
-        );
-    }
     let issuer = e.issuer.clone().or_else(|| {
         e.connector_id
             .as_deref()
             .and_then(|c| ctx.index.issuer_of(c))
             .map(str::to_string)
     });
-    if opts.dry_run {
-        let at = issuer
-            .as_deref()
-            .or(e.server_url.as_deref())
-            .unwrap_or("its server");
-        return not_done(
-            &e.id,
-            Some(e),
-            &format!(
-                "Would back up {}, remove this entry from {} and revoke it at {at}.",
-                e.file.display(),
-                e.client.label()
-            ),
-        );
+    match refusal(f, opts, ctx, issuer.as_deref()) {
+        Some(receipt) => receipt,
+        None => apply(e, issuer.as_deref(), ctx).await,
     }
+}
 
-    // 1. Snapshot.
-    let mut backup = match Backup::take(ctx, e, &f.target) {
+/// The receipt when this entry is not to be touched (can't be, owner busy, or a dry run).
+fn refusal(
+    f: &Found,
+    opts: DisconnectOptions,
+    ctx: &LegacyContext,
+    issuer: Option<&str>,
+) -> Option<Receipt> {
+    let e = &f.entry;
+    if !e.can_disconnect || f.target == Target::Nothing {
+        let why = e
+            .note
+            .clone()
+            .unwrap_or_else(|| "Lanyard cannot remove this entry.".into());
+        return Some(Receipt::not_done(&e.id, Some(e), &why));
+    }
+    if !opts.force
+        && let Some(why) = busy(f, ctx)
+    {
+        let why = format!("Not changed: {why}. Quit it and try again, or force.");
+        return Some(Receipt::not_done(&e.id, Some(e), &why));
+    }
+    opts.dry_run.then(|| {
+        let at = issuer.or(e.server_url.as_deref()).unwrap_or("its server");
+        let what = format!(
+            "Would back up {}, remove this entry from {} and revoke it at {at}.",
+            e.file.display(),
+            e.client.label()
+        );
+        Receipt::not_done(&e.id, Some(e), &what)
+    })
+}
+
+/// Backup → local removal → revocation, for the entry as the file holds it right now.
+async fn apply(e: &LegacyEntry, issuer: Option<&str>, ctx: &LegacyContext) -> Receipt {
+    // The owning application may write between the scan and now: read the file once, and
+    // from here on edit, back up and revoke exactly what those bytes hold.
+    hooks::run_after_scan();
+    let edit = match Edit::prepare(e, &ctx.index) {
+        Ok(edit) => edit,
+        Err(err) => return Receipt::not_done(&e.id, Some(e), &format!("Not changed: {err}")),
+    };
+    // 1. Back up the entry.
+    let change = Change {
+        entry: &edit.found.entry,
+        target: &edit.found.target,
+        real_file: &edit.real_file,
+        before: &edit.before,
+        after: edit.after.as_deref(),
+        entry_span: edit.entry_span,
+    };
+    let backup = match Backup::take(ctx, &change) {
         Ok(b) => b,
         Err(err) => {
-            return not_done(
-                &e.id,
-                Some(e),
-                &format!("Not changed: backup failed ({err})"),
-            );
+            let why = format!("Not changed: backup failed ({err})");
+            return Receipt::not_done(&e.id, Some(e), &why);
         }
     };
-    // 2. Remove locally.
-    let after = match remove_locally(f) {
-        Ok(after) => after,
-        Err(err) => {
-            return Receipt {
-                backup: Some(backup.path.clone()),
-                backup_id: Some(backup.id.clone()),
-                ..not_done(&e.id, Some(e), &format!("Not changed: {err}"))
-            };
-        }
-    };
-    if let Err(err) = backup.record_after(&after) {
-        tracing::warn!(error = %err, "could not record the backup's after-state");
+    // 2. Remove locally, if the file is still what was read.
+    if let Err(err) = edit.commit() {
+        backup.discard();
+        return Receipt::not_done(&e.id, Some(e), &format!("Not changed: {err}"));
     }
-    // 3. Revoke.
-    let grant = Grant {
-        issuer: issuer.as_deref(),
-        server_url: e.server_url.as_deref(),
-        client_id: e.client_id.as_deref(),
-        creds: &f.creds,
-    };
-    let revocation = match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
-        Outcome::Revoked => Revocation::Revoked,
-        Outcome::NoEndpoint => Revocation::NoEndpoint,
-        Outcome::Failed(reason) => {
-            if let Err(err) = queue::enqueue(ctx, e, &f.creds, &reason) {
-                tracing::warn!(error = %err, "could not queue the failed revocation");
-            }
-            Revocation::Failed { reason }
-        }
-    };
+    // 3. Revoke what was removed.
+    let found = &edit.found;
+    let revocation = revoke_removed(&found.entry, issuer, &found.creds, ctx).await;
+    let mut message = revocation.message(e.client, true);
+    if edit.via_symlink {
+        message.push_str(&format!(
+            " ({} is a symlink; Lanyard edited the file it points to, {}.)",
+            e.file.display(),
+            edit.real_file.display()
+        ));
+    }
     Receipt {
         entry_id: e.id.clone(),
         client: Some(e.client),
@@ -277,31 +187,38 @@ async fn one(f: &Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt
         removed_locally: true,
         backup: Some(backup.path.clone()),
         backup_id: Some(backup.id.clone()),
-        message: revocation.message(e.client, true),
+        message,
         revocation,
     }
 }
 
-/// Removes the entry from its file; returns the file's content afterwards (`None`: deleted).
-fn remove_locally(f: &Found) -> Result<Option<Vec<u8>>, LegacyError> {
-    let file = &f.entry.file;
-    match &f.target {
-        Target::WholeFile => {
-            std::fs::remove_file(file).map_err(|e| io_err(file, e))?;
-            Ok(None)
+async fn revoke_removed(
+    e: &LegacyEntry,
+    issuer: Option<&str>,
+    creds: &Credentials,
+    ctx: &LegacyContext,
+) -> Revocation {
+    let grant = Grant {
+        issuer,
+        server_url: e.server_url.as_deref(),
+        client_id: e.client_id.as_deref(),
+        creds,
+    };
+    match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
+        Outcome::Revoked => Revocation::Revoked,
+        Outcome::NoEndpoint => Revocation::NoEndpoint,
+        Outcome::Refused(reason) => Revocation::Failed {
+            reason,
+            permanent: true,
+        },
+        Outcome::Failed(reason) => {
+            if let Err(err) = queue::enqueue(ctx, e, creds, &reason) {
+                tracing::warn!(error = %err, "could not queue the failed revocation");
+            }
+            Revocation::Failed {
+                reason,
+                permanent: false,
+            }
         }
-        Target::Json { path } => {
-            let text = std::fs::read_to_string(file).map_err(|e| io_err(file, e))?;
-            let out = json_edit::remove(&text, path)?;
-            files::replace(file, out.as_bytes())?;
-            Ok(Some(out.into_bytes()))
-        }
-        Target::YamlKey { key } => {
-            let text = std::fs::read_to_string(file).map_err(|e| io_err(file, e))?;
-            let out = goose::remove_key(&text, key).ok_or(json_edit::EditError::NotFound)?;
-            files::replace(file, out.as_bytes())?;
-            Ok(Some(out.into_bytes()))
-        }
-        Target::Nothing => Err(json_edit::EditError::NotFound.into()),
     }
 }

@@ -1,11 +1,114 @@
 //! Writing other applications' files safely: a temp file in the same folder with the
-//! original's permissions, fsync, then rename over it (readers see old or new, never half);
-//! and private (0600) copies in Lanyard's data folder.
+//! original's permissions, fsync, a last check that the file is still the one we read, then
+//! rename over it (readers see old or new, never half); private (0600) files in Lanyard's
+//! data folder; and the cross-process lock Lanyard's own legacy files are changed under.
 
+use sha2::{Digest, Sha256};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use super::{LegacyError, io_err};
+use super::{LegacyError, hooks, io_err};
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What a file was when it was read: its content's hash and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    pub sha256: String,
+    pub modified: Option<SystemTime>,
+}
+
+impl Fingerprint {
+    pub(crate) fn of(bytes: &[u8], modified: Option<SystemTime>) -> Self {
+        Fingerprint {
+            sha256: sha256_hex(bytes),
+            modified,
+        }
+    }
+
+    /// The file as it is now (`None`: it does not exist).
+    fn now(path: &Path) -> Result<Option<Self>, LegacyError> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+                Ok(Some(Self::of(&bytes, modified)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(path, e)),
+        }
+    }
+}
+
+/// Fails unless `path` is still exactly as `was` says (`None`: still absent).
+fn still(path: &Path, was: Option<&Fingerprint>) -> Result<(), LegacyError> {
+    if Fingerprint::now(path)?.as_ref() != was {
+        return Err(LegacyError::Changed(path.display().to_string()));
+    }
+    Ok(())
+}
+
+/// Replaces `target` with `bytes` only if it is still the file `was` describes.
+pub(crate) fn replace_checked(
+    target: &Path,
+    bytes: &[u8],
+    was: &Fingerprint,
+) -> Result<(), LegacyError> {
+    let staged = stage(target, bytes)?;
+    hooks::run_before_commit();
+    still(target, Some(was))?;
+    staged.commit()
+}
+
+/// Deletes `target` only if it is still the file `was` describes.
+pub(crate) fn remove_checked(target: &Path, was: &Fingerprint) -> Result<(), LegacyError> {
+    hooks::run_before_commit();
+    still(target, Some(was))?;
+    std::fs::remove_file(target).map_err(|e| io_err(target, e))
+}
+
+/// Creates `target` (0600) in another application's folder, which keeps its mode: a missing
+/// folder is created with the default mode, an existing one is never chmodded. Fails if the
+/// file appeared meanwhile.
+pub(crate) fn create_checked(target: &Path, bytes: &[u8]) -> Result<(), LegacyError> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".lanyard-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_err(dir, e))?;
+    set_mode(tmp.path(), 0o600)?;
+    tmp.write_all(bytes).map_err(|e| io_err(target, e))?;
+    tmp.as_file().sync_all().map_err(|e| io_err(target, e))?;
+    hooks::run_before_commit();
+    tmp.persist_noclobber(target)
+        .map_err(|_| LegacyError::Changed(target.display().to_string()))?;
+    Ok(())
+}
+
+/// An exclusive lock on `<state_dir>/<name>`, held until dropped. `File::lock` is an
+/// advisory lock the OS holds per open file, so it excludes other Lanyard processes (the app
+/// and the CLI) as well as other threads of this one.
+pub(crate) fn lock(state_dir: &Path, name: &str) -> Result<std::fs::File, LegacyError> {
+    private_dir(state_dir)?;
+    let path = state_dir.join(name);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(&path).map_err(|e| io_err(&path, e))?;
+    file.lock().map_err(|e| io_err(&path, e))?;
+    Ok(file)
+}
 
 /// New content written next to `target`, not yet in place. Dropping it (or crashing) leaves
 /// the original untouched.
@@ -47,10 +150,6 @@ impl Staged {
     pub(crate) fn path(&self) -> &Path {
         self.tmp.path()
     }
-}
-
-pub(crate) fn replace(target: &Path, bytes: &[u8]) -> Result<(), LegacyError> {
-    stage(target, bytes)?.commit()
 }
 
 /// Creates `dir` (and parents) readable by the user only.
@@ -113,7 +212,8 @@ mod tests {
         let f = dir.path().join("creds.json");
         std::fs::write(&f, b"a").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
-        replace(&f, b"b").unwrap();
+        let was = Fingerprint::of(b"a", std::fs::metadata(&f).unwrap().modified().ok());
+        replace_checked(&f, b"b", &was).unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"b");
         assert_eq!(
             std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,

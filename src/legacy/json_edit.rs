@@ -17,10 +17,12 @@ pub enum Seg {
     Index(usize),
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EditError {
     #[error("the file is not valid JSON ({0})")]
     Invalid(String),
+    #[error("the file is not YAML Lanyard can prove its edit on ({0})")]
+    InvalidYaml(String),
     #[error("the entry is no longer in the file")]
     NotFound,
     #[error("the entry is already in the file")]
@@ -200,9 +202,15 @@ fn value_at_mut<'v>(root: &'v mut Value, path: &[Seg]) -> Option<&'v mut Value> 
 
 /// The text of the value at `path` (exactly as written in the file).
 pub fn extract(text: &str, path: &[Seg]) -> Result<String, EditError> {
+    let (start, end) = span(text, path)?;
+    Ok(text[start..end].to_string())
+}
+
+/// Where the value at `path` is in `text`: its byte range.
+pub fn span(text: &str, path: &[Seg]) -> Result<(usize, usize), EditError> {
     let (_, root) = parse(text)?;
     let node = walk(&root, path).ok_or(EditError::NotFound)?;
-    Ok(text[node.start..node.end].to_string())
+    Ok((node.start, node.end))
 }
 
 /// `text` without the member or element at `path` (non-empty); every other byte is kept.

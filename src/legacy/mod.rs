@@ -7,27 +7,35 @@
 //! disconnected, and only to revoke them.
 
 mod audit;
+mod backup;
 mod clients;
+mod context;
 mod disconnect;
+mod edit;
 mod files;
+mod hooks;
 pub mod json_edit;
 mod mapping;
 mod md5;
 mod process;
 mod queue;
+mod receipt;
 mod restore;
 mod revoke;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_safety;
 
 pub use audit::{AuditRecord, read as audit_log};
-pub use disconnect::{
-    DisconnectOptions, LegacyContext, Receipt, Revocation, covered_ids, disconnect,
-};
+pub use backup::{RETENTION_ENV, backups, purge_backups};
+pub use context::LegacyContext;
+pub use disconnect::{DisconnectOptions, covered_ids, disconnect};
 pub use mapping::{ConnectorIndex, normalise};
 pub use process::ProcessProbe;
 pub use queue::{QueuedRevocation, pending, retry_queued};
-pub use restore::{RestoreReport, backups, restore};
+pub use receipt::{Receipt, Revocation};
+pub use restore::{RestoreReport, restore};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,6 +157,12 @@ pub enum LegacyError {
     UnknownBackup(String),
     #[error("the keyring refused: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error(
+        "{0} changed while Lanyard was editing it (its application wrote to it); nothing was changed, try again"
+    )]
+    Changed(String),
+    #[error("the legacy backup can't be opened: {0}")]
+    BackupKey(&'static str),
 }
 
 pub(crate) fn io_err(path: &Path, e: impl std::fmt::Display) -> LegacyError {

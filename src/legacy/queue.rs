@@ -1,6 +1,9 @@
 //! Revocations that failed (server down, 503) wait here to be retried. The queue file
 //! (`<state_dir>/legacy-revocations.json`) holds only metadata; the tokens go to the OS
-//! keyring through `SecretStore`, under `legacy/<queue id>/…`.
+//! keyring through `SecretStore`, under `legacy/<queue id>/…`. Every read-change-write of the
+//! file happens under a cross-process lock, so the app and the CLI never drop each other's
+//! entries; the network calls of a retry happen outside it. A revocation the server refuses
+//! for good (`invalid_client`, another 4xx) leaves the queue and is reported, not retried.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,12 +11,14 @@ use std::path::Path;
 
 use super::audit::{self, AuditRecord};
 use super::clients::Credentials;
-use super::disconnect::{LegacyContext, Receipt, Revocation};
+use super::context::LegacyContext;
+use super::receipt::{Receipt, Revocation};
 use super::revoke::{self, Grant, Outcome};
-use super::{ClientApp, LegacyEntry, LegacyError, io_err};
+use super::{ClientApp, LegacyEntry, LegacyError, files, io_err};
 use crate::trace::Trace;
 
 pub(crate) const FILE: &str = "legacy-revocations.json";
+const LOCK: &str = "legacy-revocations.lock";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct QueuedRevocation {
@@ -65,6 +70,7 @@ pub(crate) fn enqueue(
             ctx.store.set(&item(&id, what), v)?;
         }
     }
+    let _lock = files::lock(&ctx.state_dir, LOCK)?;
     let mut queue = pending(&ctx.state_dir);
     queue.push(QueuedRevocation {
         id,
@@ -88,54 +94,25 @@ pub(crate) fn enqueue(
     save(&ctx.state_dir, &queue)
 }
 
-/// Tries every queued revocation again; done ones leave the queue (and their keyring items).
+/// Tries every queued revocation again; done ones leave the queue (and their keyring items),
+/// and so do ones the server refuses for good.
 pub async fn retry_queued(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyError> {
-    let mut queue = pending(&ctx.state_dir);
+    let queue = {
+        let _lock = files::lock(&ctx.state_dir, LOCK)?;
+        pending(&ctx.state_dir)
+    };
     let mut receipts = Vec::new();
-    let mut keep = Vec::new();
-    for mut q in queue.drain(..) {
-        let creds = Credentials {
-            refresh: ctx.store.get(&item(&q.id, "refresh_token"))?,
-            access: ctx.store.get(&item(&q.id, "access_token"))?,
-            client_secret: ctx.store.get(&item(&q.id, "client_secret"))?,
-            auth_method: q.auth_method.clone(),
-        };
-        let grant = Grant {
-            issuer: q.issuer.as_deref(),
-            server_url: q.server_url.as_deref(),
-            client_id: q.client_id.as_deref(),
-            creds: &creds,
-        };
-        let outcome = revoke::revoke(&ctx.http, &Trace::new(), &grant).await;
-        let revocation = match &outcome {
-            Outcome::Revoked => Revocation::Revoked,
-            Outcome::NoEndpoint => Revocation::NoEndpoint,
-            Outcome::Failed(reason) => Revocation::Failed {
-                reason: reason.clone(),
-            },
-        };
-        let done = !matches!(outcome, Outcome::Failed(_));
-        if done {
-            for what in ["refresh_token", "access_token", "client_secret"] {
-                ctx.store.delete(&item(&q.id, what))?;
-            }
+    let mut settled = Vec::new();
+    let mut still_failing = Vec::new();
+    for q in queue {
+        let revocation = retry_one(ctx, &q).await?;
+        match &revocation {
+            Revocation::Failed {
+                reason,
+                permanent: false,
+            } => still_failing.push((q.id.clone(), reason.clone())),
+            _ => settled.push(q.id.clone()),
         }
-        audit::append(
-            &ctx.state_dir,
-            &AuditRecord {
-                at: ctx.http.clock().now(),
-                action: "retry".into(),
-                entry_id: q.entry_id.clone(),
-                client: Some(q.client),
-                connector_id: q.connector_id.clone(),
-                file: None,
-                backup_id: None,
-                dry_run: false,
-                removed_locally: true,
-                revocation: revocation.code().into(),
-                note: None,
-            },
-        )?;
         receipts.push(Receipt {
             entry_id: q.entry_id.clone(),
             client: Some(q.client),
@@ -146,14 +123,72 @@ pub async fn retry_queued(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyErr
             message: revocation.message(q.client, true),
             revocation,
         });
-        if !done {
-            q.attempts += 1;
-            if let Outcome::Failed(reason) = outcome {
-                q.last_error = reason;
-            }
-            keep.push(q);
+    }
+    // Re-read under the lock: entries queued meanwhile (by another process) stay.
+    let _lock = files::lock(&ctx.state_dir, LOCK)?;
+    let mut queue = pending(&ctx.state_dir);
+    queue.retain(|q| !settled.contains(&q.id));
+    for q in &mut queue {
+        if let Some((_, reason)) = still_failing.iter().find(|(id, _)| id == &q.id) {
+            q.attempts = q.attempts.saturating_add(1);
+            q.last_error = reason.clone();
         }
     }
-    save(&ctx.state_dir, &keep)?;
+    save(&ctx.state_dir, &queue)?;
     Ok(receipts)
+}
+
+async fn retry_one(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<Revocation, LegacyError> {
+    let creds = Credentials {
+        refresh: ctx.store.get(&item(&q.id, "refresh_token"))?,
+        access: ctx.store.get(&item(&q.id, "access_token"))?,
+        client_secret: ctx.store.get(&item(&q.id, "client_secret"))?,
+        auth_method: q.auth_method.clone(),
+    };
+    let grant = Grant {
+        issuer: q.issuer.as_deref(),
+        server_url: q.server_url.as_deref(),
+        client_id: q.client_id.as_deref(),
+        creds: &creds,
+    };
+    let revocation = match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
+        Outcome::Revoked => Revocation::Revoked,
+        Outcome::NoEndpoint => Revocation::NoEndpoint,
+        Outcome::Failed(reason) => Revocation::Failed {
+            reason,
+            permanent: false,
+        },
+        Outcome::Refused(reason) => Revocation::Failed {
+            reason,
+            permanent: true,
+        },
+    };
+    if !matches!(
+        revocation,
+        Revocation::Failed {
+            permanent: false,
+            ..
+        }
+    ) {
+        for what in ["refresh_token", "access_token", "client_secret"] {
+            ctx.store.delete(&item(&q.id, what))?;
+        }
+    }
+    audit::append(
+        &ctx.state_dir,
+        &AuditRecord {
+            at: ctx.http.clock().now(),
+            action: "retry".into(),
+            entry_id: q.entry_id.clone(),
+            client: Some(q.client),
+            connector_id: q.connector_id.clone(),
+            file: None,
+            backup_id: None,
+            dry_run: false,
+            removed_locally: true,
+            revocation: revocation.code().into(),
+            note: None,
+        },
+    )?;
+    Ok(revocation)
 }

@@ -1,110 +1,20 @@
-//! Backups taken before a disconnect, and putting the local entry back from one.
+//! Putting a disconnected entry back from its backup (see `backup`).
 //!
-//! A backup is the whole file as it was (0600, `<state_dir>/legacy-backups/<id>`) plus a
-//! token-free sidecar (`<id>.meta.json`) naming the entry, where it sat, and a hash of the file
-//! right after the removal. Restore writes the whole backup back if the file is still exactly
-//! as we left it; otherwise it re-inserts only the entry, so later changes by the owning
-//! application survive. A token already revoked at the server stays revoked.
+//! If the file is exactly as the disconnect left it, the removed bytes go back where they were
+//! and the file is byte-identical to before; otherwise only the entry is re-inserted, so later
+//! changes by the owning application survive. A token already revoked at the server stays
+//! revoked. The restored backup is then deleted.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::audit::{self, AuditRecord};
+use super::backup::{self, BackupMeta, Payload};
 use super::clients::{Target, goose};
-use super::disconnect::LegacyContext;
-use super::json_edit::{self, Seg};
-use super::{ClientApp, LegacyEntry, LegacyError, files, io_err};
-
-pub(crate) const DIR: &str = "legacy-backups";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct BackupMeta {
-    entry: LegacyEntry,
-    target: Target,
-    taken_at: DateTime<Utc>,
-    /// SHA-256 of the file right after the removal; `None` while unknown or when the removal
-    /// deleted the file.
-    after_sha256: Option<String>,
-}
-
-pub(crate) struct Backup {
-    pub id: String,
-    pub path: PathBuf,
-    meta_path: PathBuf,
-    meta: BackupMeta,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-impl Backup {
-    pub(crate) fn take(
-        ctx: &LegacyContext,
-        entry: &LegacyEntry,
-        target: &Target,
-    ) -> Result<Self, LegacyError> {
-        let bytes = std::fs::read(&entry.file).map_err(|e| io_err(&entry.file, e))?;
-        let now = ctx.http.clock().now();
-        let name = entry
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-        let name: String = name
-            .unwrap_or_default()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let short = entry.id.rsplit(':').next().unwrap_or_default();
-        let id = format!(
-            "{}-{}-{}-{}",
-            now.format("%Y%m%dT%H%M%S%.3fZ"),
-            entry.client.slug(),
-            &short[..short.len().min(8)],
-            name.trim_start_matches('.')
-        );
-        let dir = ctx.state_dir.join(DIR);
-        let path = dir.join(&id);
-        files::write_private(&path, &bytes)?;
-        let meta = BackupMeta {
-            entry: entry.clone(),
-            target: target.clone(),
-            taken_at: now,
-            after_sha256: None,
-        };
-        let meta_path = dir.join(format!("{id}.meta.json"));
-        let backup = Backup {
-            id,
-            path,
-            meta_path,
-            meta,
-        };
-        backup.save_meta()?;
-        Ok(backup)
-    }
-
-    pub(crate) fn record_after(&mut self, after: &Option<Vec<u8>>) -> Result<(), LegacyError> {
-        self.meta.after_sha256 = after.as_deref().map(sha256_hex);
-        self.save_meta()
-    }
-
-    fn save_meta(&self) -> Result<(), LegacyError> {
-        let bytes =
-            serde_json::to_vec_pretty(&self.meta).map_err(|e| io_err(&self.meta_path, e))?;
-        files::write_private(&self.meta_path, &bytes)
-    }
-}
+use super::context::LegacyContext;
+use super::files::{self, Fingerprint};
+use super::json_edit::{self, EditError, Seg};
+use super::{ClientApp, LegacyError, io_err};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestoreReport {
@@ -112,94 +22,33 @@ pub struct RestoreReport {
     pub entry_id: String,
     pub client: ClientApp,
     pub file: PathBuf,
-    /// The whole file was put back (it had not changed since the disconnect).
+    /// The file is back byte for byte as it was (it had not changed since the disconnect).
     pub whole_file: bool,
     pub message: String,
 }
 
-/// Backups that can be restored, newest first: `(backup id, entry)`.
-pub fn backups(state_dir: &Path) -> Vec<(String, LegacyEntry)> {
-    let mut out: Vec<(String, LegacyEntry, DateTime<Utc>)> = std::fs::read_dir(state_dir.join(DIR))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let id = name.strip_suffix(".meta.json")?.to_string();
-            let meta: BackupMeta = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
-            Some((id, meta.entry, meta.taken_at))
-        })
-        .collect();
-    out.sort_by_key(|b| std::cmp::Reverse(b.2));
-    out.into_iter().map(|(id, e, _)| (id, e)).collect()
-}
-
 /// Puts the entry removed by the disconnect that made `backup_id` back into its file.
 pub fn restore(backup_id: &str, ctx: &LegacyContext) -> Result<RestoreReport, LegacyError> {
-    if backup_id.is_empty() || backup_id.contains(['/', '\\']) || backup_id.starts_with('.') {
-        return Err(LegacyError::UnknownBackup(backup_id.to_string()));
-    }
-    let dir = ctx.state_dir.join(DIR);
-    let meta_path = dir.join(format!("{backup_id}.meta.json"));
-    let meta: BackupMeta = std::fs::read(&meta_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| LegacyError::UnknownBackup(backup_id.to_string()))?;
-    let backup_path = dir.join(backup_id);
-    let saved = std::fs::read(&backup_path).map_err(|e| io_err(&backup_path, e))?;
-    let file = &meta.entry.file;
+    ctx.prune_backups();
+    let (meta, payload) = backup::load(ctx, backup_id)?;
+    let file = &meta.real_file;
     let current = match std::fs::read(file) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(file, e)),
     };
-    let unchanged = match (&current, &meta.after_sha256) {
-        (None, _) => true,
-        (Some(now), Some(after)) => &sha256_hex(now) == after,
-        (Some(_), None) => false,
-    };
-    let whole_file = unchanged;
-    if whole_file {
-        if meta.target == Target::WholeFile && current.is_some() {
-            // mcp-remote signed in again meanwhile: keep the newer tokens.
-            return Err(json_edit::EditError::AlreadyPresent.into());
-        }
-        if current.is_some() {
-            files::replace(file, &saved)?;
-        } else {
-            files::write_private(file, &saved)?;
-        }
-    } else {
-        let current =
-            String::from_utf8(current.unwrap_or_default()).map_err(|e| io_err(file, e))?;
-        let saved = String::from_utf8(saved).map_err(|e| io_err(&backup_path, e))?;
-        let merged = match &meta.target {
-            Target::Json { path } => {
-                let value = json_edit::extract(&saved, path)?;
-                json_edit::insert(&current, &append_path(&current, path)?, &value)?
-            }
-            Target::YamlKey { key } => {
-                if goose::key_text(&current, key).is_some() {
-                    return Err(json_edit::EditError::AlreadyPresent.into());
-                }
-                let lines = goose::key_text(&saved, key).ok_or(json_edit::EditError::NotFound)?;
-                let sep = if current.is_empty() || current.ends_with('\n') {
-                    ""
-                } else {
-                    "\n"
-                };
-                format!("{current}{sep}{lines}")
-            }
-            Target::WholeFile | Target::Nothing => {
-                return Err(json_edit::EditError::AlreadyPresent.into());
-            }
-        };
-        files::replace(file, merged.as_bytes())?;
+    let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+    let (bytes, exact) = restored(&meta, &payload, current.as_deref())?;
+    match &current {
+        Some(now) => files::replace_checked(file, &bytes, &Fingerprint::of(now, modified))?,
+        None => files::create_checked(file, &bytes)?,
     }
+    if let Err(e) = backup::delete(&ctx.state_dir, backup_id) {
+        tracing::warn!(error = %e, "could not delete a restored legacy backup");
+    }
+    let app = meta.entry.client.label();
     let message = format!(
-        "Put the entry back into {}. If it was revoked at the server it stays revoked: a revoked token can't be un-revoked, so sign in again in {} if it no longer works.",
-        meta.entry.client.label(),
-        meta.entry.client.label()
+        "Put the entry back into {app}. If it was revoked at the server it stays revoked: a revoked token can't be un-revoked, so sign in again in {app} if it no longer works."
     );
     audit::append(
         &ctx.state_dir,
@@ -209,7 +58,7 @@ pub fn restore(backup_id: &str, ctx: &LegacyContext) -> Result<RestoreReport, Le
             entry_id: meta.entry.id.clone(),
             client: Some(meta.entry.client),
             connector_id: meta.entry.connector_id.clone(),
-            file: Some(file.clone()),
+            file: Some(meta.entry.file.clone()),
             backup_id: Some(backup_id.to_string()),
             dry_run: false,
             removed_locally: false,
@@ -221,19 +70,73 @@ pub fn restore(backup_id: &str, ctx: &LegacyContext) -> Result<RestoreReport, Le
         backup_id: backup_id.to_string(),
         entry_id: meta.entry.id,
         client: meta.entry.client,
-        file: file.clone(),
-        whole_file,
+        file: meta.entry.file,
+        whole_file: exact,
         message,
     })
+}
+
+/// The file's new content, and whether it is byte-identical to before the disconnect.
+fn restored(
+    meta: &BackupMeta,
+    payload: &Payload,
+    current: Option<&[u8]>,
+) -> Result<(Vec<u8>, bool), LegacyError> {
+    let Some(current) = current else {
+        return match meta.target {
+            // mcp-remote's file was the entry: it comes back whole.
+            Target::WholeFile => Ok((payload.removed.clone().into_bytes(), true)),
+            _ => Err(io_err(
+                &meta.real_file,
+                "the file is gone; nothing to put the entry into",
+            )),
+        };
+    };
+    if meta.target == Target::WholeFile {
+        // mcp-remote signed in again meanwhile: keep the newer tokens.
+        return Err(EditError::AlreadyPresent.into());
+    }
+    if meta.after_sha256.as_deref() == Some(&files::sha256_hex(current))
+        && let Some(exact) = splice(current, meta.offset, payload.removed.as_bytes())
+        && files::sha256_hex(&exact) == meta.before_sha256
+    {
+        return Ok((exact, true));
+    }
+    let current = std::str::from_utf8(current).map_err(|e| io_err(&meta.real_file, e))?;
+    let merged = match &meta.target {
+        Target::Json { path } => {
+            json_edit::insert(current, &append_path(current, path)?, payload.entry_text())?
+        }
+        Target::YamlKey { key } => {
+            if goose::key_text(current, key).is_some() {
+                return Err(EditError::AlreadyPresent.into());
+            }
+            let sep = if current.is_empty() || current.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            let merged = format!("{current}{sep}{}", payload.entry_text());
+            goose::prove_removed(&merged, current, key)?;
+            merged
+        }
+        Target::WholeFile | Target::Nothing => return Err(EditError::AlreadyPresent.into()),
+    };
+    Ok((merged.into_bytes(), false))
+}
+
+fn splice(current: &[u8], at: usize, removed: &[u8]) -> Option<Vec<u8>> {
+    let (head, tail) = current.split_at_checked(at)?;
+    Some([head, removed, tail].concat())
 }
 
 /// Array entries go back at the end (positions may have shifted); object keys where they were.
 fn append_path(current: &str, path: &[Seg]) -> Result<Vec<Seg>, LegacyError> {
     let mut out = path.to_vec();
     if let Some(Seg::Index(_)) = out.last() {
-        let (_, parent) = path.split_last().ok_or(json_edit::EditError::NotFound)?;
-        let doc: serde_json::Value = serde_json::from_str(current)
-            .map_err(|e| json_edit::EditError::Invalid(e.to_string()))?;
+        let (_, parent) = path.split_last().ok_or(EditError::NotFound)?;
+        let doc: serde_json::Value =
+            serde_json::from_str(current).map_err(|e| EditError::Invalid(e.to_string()))?;
         let len = parent
             .iter()
             .try_fold(&doc, |v, seg| match seg {

@@ -20,6 +20,31 @@ pub(crate) enum Outcome {
     NoEndpoint,
     /// Worth retrying later (server down, 5xx, 503, unknown server).
     Failed(String),
+    /// Refused for good (`invalid_client`, other 4xx): retrying cannot help.
+    Refused(String),
+}
+
+/// Why one revocation request did not succeed.
+struct Failure {
+    reason: String,
+    permanent: bool,
+}
+
+impl Failure {
+    fn retry(reason: String) -> Self {
+        Failure {
+            reason,
+            permanent: false,
+        }
+    }
+
+    fn outcome(self) -> Outcome {
+        if self.permanent {
+            Outcome::Refused(self.reason)
+        } else {
+            Outcome::Failed(self.reason)
+        }
+    }
 }
 
 /// Who we are at the authorization server, and where it is.
@@ -43,7 +68,7 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     if let Some(rt) = &grant.creds.refresh {
         match post(http, trace, &endpoint, grant, rt, "refresh_token").await {
             Ok(()) => revoked_refresh = true,
-            Err(why) => return Outcome::Failed(why),
+            Err(why) => return why.outcome(),
         }
     }
     if let Some(at) = &grant.creds.access
@@ -52,7 +77,7 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     {
         // With the refresh token revoked the grant is gone; a server that cannot revoke
         // access tokens on their own (RFC 7009 makes that a SHOULD) does not undo that.
-        return Outcome::Failed(why);
+        return why.outcome();
     }
     Outcome::Revoked
 }
@@ -129,7 +154,7 @@ async fn post(
     grant: &Grant<'_>,
     token: &Secret,
     hint: &str,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut form: Vec<(&str, &str)> = vec![("token", token.expose()), ("token_type_hint", hint)];
     let creds = grant.creds;
     // RFC 7591 §2: an omitted method means client_secret_basic.
@@ -154,16 +179,23 @@ async fn post(
     let response = http
         .send(trace, StepKind::Revocation, request)
         .await
-        .map_err(|e| format!("revocation request: {e}"))?;
+        .map_err(|e| Failure::retry(format!("revocation request: {e}")))?;
     match response.status {
         200..=299 => Ok(()),
-        503 => Err("the server is busy (HTTP 503); will retry".into()),
+        503 => Err(Failure::retry(
+            "the server is busy (HTTP 503); will retry".into(),
+        )),
         status => {
             let code = response
                 .oauth_error()
                 .map(|e| format!(" {}", e.error))
                 .unwrap_or_default();
-            Err(format!("revocation endpoint answered HTTP {status}{code}"))
+            Err(Failure {
+                reason: format!("revocation endpoint answered HTTP {status}{code}"),
+                // A 4xx is the server's final word on this request (invalid_client, a bad
+                // request): sending it again cannot help. Timeouts and rate limits can pass.
+                permanent: (400..500).contains(&status) && status != 408 && status != 429,
+            })
         }
     }
 }

@@ -24,15 +24,15 @@ macro_rules! fixture {
     };
 }
 
-struct World {
-    home: tempfile::TempDir,
-    state: tempfile::TempDir,
-    stub: Stub,
-    revoke_status: Arc<AtomicU16>,
-    ctx: LegacyContext,
+pub(super) struct World {
+    pub home: tempfile::TempDir,
+    pub state: tempfile::TempDir,
+    pub stub: Stub,
+    pub revoke_status: Arc<AtomicU16>,
+    pub ctx: LegacyContext,
 }
 
-async fn world(with_revocation: bool) -> World {
+pub(super) async fn world(with_revocation: bool) -> World {
     let revoke_status = Arc::new(AtomicU16::new(200));
     let status = revoke_status.clone();
     let stub = Stub::start(move |req, base| {
@@ -46,7 +46,10 @@ async fn world(with_revocation: bool) -> World {
             }
             Reply::json(200, doc)
         } else if req.path == "/revoke" {
-            Reply::status(status.load(Ordering::SeqCst))
+            match status.load(Ordering::SeqCst) {
+                400 => Reply::json(400, json!({"error": "invalid_client"})),
+                code => Reply::status(code),
+            }
         } else {
             Reply::status(404)
         }
@@ -119,11 +122,11 @@ async fn world(with_revocation: bool) -> World {
     }
 }
 
-fn by_client(report: &ScanReport, c: ClientApp) -> Vec<&LegacyEntry> {
+pub(super) fn by_client(report: &ScanReport, c: ClientApp) -> Vec<&LegacyEntry> {
     report.entries.iter().filter(|e| e.client == c).collect()
 }
 
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(super) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -255,9 +258,9 @@ async fn disconnect_removes_one_entry_and_revokes_refresh_then_access() {
             "token=labsecret_at_claude_1&token_type_hint=access_token&client_id=legacy-cli"
         ]
     );
-    // Backup is private; the audit log has no token.
+    // Backup is private and sealed; the audit log has no token.
     let backup = receipts[0].backup.clone().unwrap();
-    assert_eq!(std::fs::read(&backup).unwrap(), before[&claude]);
+    assert!(!String::from_utf8_lossy(&std::fs::read(&backup).unwrap()).contains("labsecret_"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -427,7 +430,9 @@ async fn failed_revocations_are_queued_without_tokens_and_retried() {
     )
     .await;
     assert!(got[0].removed_locally);
-    assert!(matches!(&got[0].revocation, Revocation::Failed { reason } if reason.contains("503")));
+    assert!(
+        matches!(&got[0].revocation, Revocation::Failed { reason, permanent: false } if reason.contains("503"))
+    );
     let q = pending(w.state.path());
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entry_id, id);
@@ -526,8 +531,11 @@ async fn restore_puts_the_entry_back_whole_or_merged() {
     );
     assert_eq!(now["mcpOAuth"], json_of_bytes(&original)["mcpOAuth"]);
     assert!(
-        restore(got[0].backup_id.as_deref().unwrap(), &w.ctx).is_err(),
-        "already present"
+        matches!(
+            restore(got[0].backup_id.as_deref().unwrap(), &w.ctx),
+            Err(LegacyError::UnknownBackup(_))
+        ),
+        "a restored backup is gone"
     );
     assert!(restore("../etc/passwd", &w.ctx).is_err());
 
@@ -563,7 +571,10 @@ async fn restore_puts_the_entry_back_whole_or_merged() {
         .map(|e| e.id.clone())
         .collect();
     assert_eq!(ids, [other.id, gem.id]);
-    assert_eq!(backups(w.state.path()).len(), 3);
+    assert!(
+        backups(w.state.path()).is_empty(),
+        "every restored backup was deleted"
+    );
 }
 
 fn json_of_bytes(b: &[u8]) -> Value {

@@ -36,10 +36,20 @@ pub enum ClientAuthError {
 }
 
 /// What to add to a token-endpoint request: form fields, and maybe an `Authorization` header.
-#[derive(Debug)]
+/// The form may hold `client_secret` or `client_assertion`, so `Debug` shows field names only.
 pub struct Applied {
     pub form: Vec<(String, String)>,
     pub authorization: Option<Secret>,
+}
+
+impl std::fmt::Debug for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.form.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Applied")
+            .field("form", &names)
+            .field("authorization", &self.authorization)
+            .finish()
+    }
 }
 
 impl ClientAuth {
@@ -167,5 +177,19 @@ mod tests {
 
         let missing = ClientAuth::new("c", AuthMethod::PrivateKeyJwt, None).apply("x", now);
         assert!(matches!(missing, Err(ClientAuthError::MissingKey)));
+    }
+
+    #[test]
+    fn applied_debug_never_shows_a_secret() {
+        let now = Utc::now();
+        let secret = Some(Secret::new("labsecret_cs_debug"));
+        for method in [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic] {
+            let applied = ClientAuth::new("c", method, secret.clone())
+                .apply("x", now)
+                .unwrap();
+            let shown = format!("{applied:?}");
+            assert!(!shown.contains("labsecret_cs_debug"), "{shown}");
+            assert!(!shown.contains("Basic "), "{shown}");
+        }
     }
 }

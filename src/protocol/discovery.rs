@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use url::Url;
 
-use crate::http::{Http, HttpError, HttpResponse, check_endpoint};
+use crate::http::{Http, HttpError, HttpResponse, check_derived, check_endpoint};
 use crate::trace::{StepKind, Trace, redact_url};
 use crate::www_authenticate;
 
@@ -164,7 +164,7 @@ pub async fn discover(
                 what: "protected-resource metadata",
                 why: "authorization_servers is empty".into(),
             })?;
-    let asm = authorization_server_metadata(http, &issuer, trace).await?;
+    let asm = authorization_server_metadata(http, mcp_url, &issuer, trace).await?;
     let meta = build(prm, asm, issuer, challenge, http.clock().now())?;
     cache.insert(mcp_url, meta.clone());
     Ok(meta)
@@ -331,12 +331,18 @@ pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
 
 async fn authorization_server_metadata(
     http: &Http,
+    mcp_url: &Url,
     issuer: &str,
     trace: &Trace,
 ) -> Result<AuthorizationServer, DiscoveryError> {
     let issuer_url = Url::parse(issuer).map_err(|e| DiscoveryError::InvalidMetadata {
         what: "protected-resource metadata",
         why: format!("authorization_servers[0] is not a URL ({e})"),
+    })?;
+    // The MCP server names its AS: it may name this machine only if the policy's URL does.
+    check_derived(&issuer_url, mcp_url).map_err(|source| DiscoveryError::Http {
+        what: "authorization server",
+        source,
     })?;
     let candidates = authorization_server_metadata_urls(&issuer_url);
     let (_, response) = first_found(
@@ -382,6 +388,10 @@ fn build(
     challenge: Option<www_authenticate::BearerChallenge>,
     now: DateTime<Utc>,
 ) -> Result<ConnectorMetadata, DiscoveryError> {
+    let issuer_url = Url::parse(&issuer).map_err(|e| DiscoveryError::InvalidMetadata {
+        what: "protected-resource metadata",
+        why: format!("authorization_servers[0] is not a URL ({e})"),
+    })?;
     let endpoint = |what: &'static str, value: &str| -> Result<Url, DiscoveryError> {
         let url = Url::parse(value).map_err(|e| DiscoveryError::InvalidMetadata {
             what,
@@ -391,6 +401,7 @@ fn build(
             what,
             url: redact_url(&url),
         })?;
+        check_derived(&url, &issuer_url).map_err(|source| DiscoveryError::Http { what, source })?;
         Ok(url)
     };
     let token_endpoint = asm

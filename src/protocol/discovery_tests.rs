@@ -355,3 +355,33 @@ async fn a_server_that_lets_initialize_through_is_still_found_by_well_known_meta
         assert_eq!(meta.challenge_scopes, None);
     }
 }
+
+#[test]
+fn a_remote_authorization_server_may_not_send_lanyard_to_loopback() {
+    let prm: ProtectedResource = serde_json::from_value(json!({
+        "resource": "https://mcp.example/mcp", "authorization_servers": ["https://as.example"]
+    }))
+    .unwrap();
+    let asm: AuthorizationServer = serde_json::from_value(json!({
+        "issuer": "https://as.example", "token_endpoint": "http://127.0.0.1:8080/token",
+        "grant_types_supported": [JWT_BEARER_GRANT]
+    }))
+    .unwrap();
+    let built = build(
+        prm,
+        asm,
+        "https://as.example".into(),
+        None,
+        chrono::Utc::now(),
+    );
+    assert!(
+        matches!(
+            built,
+            Err(DiscoveryError::Http {
+                source: HttpError::LoopbackNotNamed(_),
+                ..
+            })
+        ),
+        "{built:?}"
+    );
+}

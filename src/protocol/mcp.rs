@@ -5,6 +5,7 @@
 //! the `McpInitialize` and `McpToolsList` steps itself, with the same redaction rules.
 
 use chrono::{DateTime, Utc};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use rmcp::ServiceExt as _;
 use rmcp::model::{ClientCapabilities, ClientConfig, ErrorCode, Implementation, ProtocolVersion};
 use rmcp::service::ClientInitializeError;
@@ -12,6 +13,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClientTransportConfig, StreamableHttpError,
 };
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -84,20 +86,24 @@ pub async fn connect(
     trace: &Trace,
 ) -> Result<McpSession, McpError> {
     let shown = redact_url(mcp_url);
-    if check_endpoint(mcp_url).is_err() {
-        let err = McpError::InsecureEndpoint(shown.clone());
-        record(
-            trace,
-            StepKind::McpInitialize,
-            &shown,
-            http.clock().now(),
-            Instant::now(),
-            Err(&err),
-        );
-        return Err(err);
-    }
-    let config = StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str())
-        .auth_header(access_token.expose());
+    let config = check_endpoint(mcp_url)
+        .map_err(|_| McpError::InsecureEndpoint(shown.clone()))
+        .and_then(|()| transport_config(mcp_url, access_token));
+    let config = match config {
+        Ok(config) => config,
+        Err(err) => {
+            let now = http.clock().now();
+            record(
+                trace,
+                StepKind::McpInitialize,
+                &shown,
+                now,
+                Instant::now(),
+                Err(&err),
+            );
+            return Err(err);
+        }
+    };
     let transport = StreamableHttpClientTransport::with_client(http.client().clone(), config);
     let client_config = ClientConfig::new(
         ClientCapabilities::default(),
@@ -125,6 +131,20 @@ pub async fn connect(
         shown,
         clock: http.clock().clone(),
     })
+}
+
+/// rmcp's transport settings for `mcp_url` with the bearer token. The token travels as a
+/// sensitive `Authorization` header rather than rmcp's `auth_header`, a plain `String` that
+/// the config's derived `Debug` would print.
+fn transport_config(
+    mcp_url: &Url,
+    access_token: &Secret,
+) -> Result<StreamableHttpClientTransportConfig, McpError> {
+    let mut bearer = HeaderValue::from_str(&format!("Bearer {}", access_token.expose()))
+        .map_err(|_| McpError::Protocol("the access token is not a valid header value".into()))?;
+    bearer.set_sensitive(true);
+    let headers = HashMap::from([(AUTHORIZATION, bearer)]);
+    Ok(StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str()).custom_headers(headers))
 }
 
 impl McpSession {

@@ -154,3 +154,11 @@ async fn dead_port_is_a_transport_error_and_plain_http_elsewhere_is_refused() {
     assert!(matches!(err, McpError::InsecureEndpoint(_)), "{err:?}");
     assert_eq!(trace.steps().len(), 1);
 }
+
+#[test]
+fn the_transport_config_never_shows_the_token_in_debug() {
+    let url = Url::parse("http://127.0.0.1:9/mcp").unwrap();
+    let config = transport_config(&url, &Secret::new(TOKEN)).unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+}

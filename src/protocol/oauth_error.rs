@@ -1,4 +1,5 @@
 //! The RFC 6749 §5.2 error body, kept typed from the wire to the person who reads it.
+//! Its text is redacted on parsing: servers echo requests (client secrets included) in it.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +20,8 @@ impl OAuthError {
             return None;
         }
         Some(Self {
-            error: crate::trace::scrub(&parsed.error),
-            error_description: parsed.error_description.map(|d| crate::trace::scrub(&d)),
+            error: crate::redact::redact(&parsed.error),
+            error_description: parsed.error_description.map(|d| crate::redact::redact(&d)),
             error_uri: parsed.error_uri,
         })
     }

@@ -83,7 +83,9 @@ pub(super) struct TokenResponse {
     pub(super) scope: Option<String>,
 }
 
-pub(super) fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, ExchangeError> {
+pub(super) fn parse_token_response(
+    response: &HttpResponse,
+) -> Result<TokenResponse, ExchangeError> {
     #[derive(serde::Deserialize)]
     struct Raw {
         access_token: Option<String>,
@@ -120,7 +122,6 @@ pub fn seconds(value: Option<&serde_json::Value>) -> Option<u64> {
     };
     (1.0..1e12).contains(&n).then_some(n as u64)
 }
-
 
 #[cfg(test)]
 #[path = "token_endpoint_tests.rs"]

@@ -1,10 +1,14 @@
 //! Request shape (exact form bodies and headers) and response handling of both grants.
 
 use super::*;
+use crate::client_auth::ClientAuth;
+use crate::discovery::stub_server::{Captured, Reply, Stub, http};
+use crate::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
+use crate::jwt_peek::{dangerous_unverified_claims, unsigned_jwt};
+use crate::policy::AuthMethod;
 use crate::protocol::jwt_bearer::*;
 use crate::protocol::token_exchange::*;
-use crate::discovery::stub_server::{Captured, Reply, Stub, http};
-use crate::jwt_peek::{dangerous_unverified_claims, unsigned_jwt};
+use chrono::{Duration, Utc};
 use serde_json::json;
 use std::sync::Arc;
 

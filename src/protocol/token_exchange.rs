@@ -131,4 +131,3 @@ pub async fn request_id_jag(
         claims,
     })
 }
-

@@ -196,7 +196,9 @@ impl StateDir {
     fn trace_path(&self, name: &TraceName) -> PathBuf {
         let traces = self.root.join("traces");
         match name {
-            TraceName::Connector(id) => traces.join("connector").join(format!("{}.json", safe_file_name(id))),
+            TraceName::Connector(id) => traces
+                .join("connector")
+                .join(format!("{}.json", safe_file_name(id))),
             session => traces.join(format!("{session}.json")),
         }
     }
@@ -205,29 +207,29 @@ impl StateDir {
 /// Which flow a trace file records. Session flows and connectors live in separate folders, so
 /// no connector id can overwrite the session's trace (and the policy reserves the names).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TraceName<'a> {
+pub enum TraceName {
     SignIn,
     SessionRefresh,
     SignOut,
-    Connector(&'a str),
+    Connector(String),
 }
 
-impl<'a> TraceName<'a> {
+impl TraceName {
     /// The names the engine uses for its own records; no connector may take one.
     pub const RESERVED: [&'static str; 3] = ["sign-in", "session-refresh", "sign-out"];
 
     /// A host's name for a trace: a session flow's name, else a connector id.
-    pub fn from_name(name: &'a str) -> Self {
+    pub fn from_name(name: &str) -> Self {
         match name {
             "sign-in" => Self::SignIn,
             "session-refresh" => Self::SessionRefresh,
             "sign-out" => Self::SignOut,
-            id => Self::Connector(id),
+            id => Self::Connector(id.to_string()),
         }
     }
 }
 
-impl std::fmt::Display for TraceName<'_> {
+impl std::fmt::Display for TraceName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::SignIn => "sign-in",
@@ -241,7 +243,13 @@ impl std::fmt::Display for TraceName<'_> {
 /// A connector id as a file name: anything but ASCII letters, digits and `-` becomes `_`.
 fn safe_file_name(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -515,6 +515,102 @@ test('IPC canary: no lab token or JWT reached the webview, the logs or the state
   }
 });
 
+/** Grace is not meant to have Figma (over-grant); Sam is meant to have Linear (under-grant). */
+const PILOT_EXPECTED = JSON.stringify({
+  groups: { Everyone: ['atlassian', 'granola'], Engineering: ['linear', 'supabase'], Design: ['canva'], Sales: ['asana', 'linear'] },
+  members: {
+    'ada@lab.example': ['Everyone', 'Engineering'],
+    'grace@lab.example': ['Everyone', 'Design'],
+    'sam@lab.example': ['Everyone', 'Sales'],
+    'pat@lab.example': ['Everyone'],
+  },
+});
+
+test('Admin pilot: the matrix for ada, grace, sam and pat shows one over-grant and one under-grant', async (t) => {
+  t.after(async () => {
+    await leavePage();
+    await leavePage();
+  });
+  const ipcBefore = await browser.execute(() => (window.__lanyardE2eIpc ?? []).length);
+  await (await browser.$('#open-diagnostics')).click();
+  await (await browser.$('#open-pilot')).click();
+  await waitShowing(async () => (await textOf('#pilot-heading')) === 'Admin pilot', {
+    timeout: 10_000,
+    what: 'the Admin pilot page did not open',
+    context: 'section.page',
+  });
+  await (await browser.$('#pilot-users')).setValue('ada@lab.example, grace@lab.example, sam@lab.example, pat@lab.example');
+  // Set like a paste: WebDriver typing would be slow for a whole file.
+  await browser.execute((text) => {
+    const area = document.getElementById('pilot-expected');
+    area.value = text;
+    area.dispatchEvent(new Event('input', { bubbles: true }));
+  }, PILOT_EXPECTED);
+  await (await browser.$('#pilot-run')).click();
+  await waitShowing(async () => browser.execute(() => !!document.querySelector('table.matrix')), {
+    timeout: 60_000,
+    what: 'the grant matrix did not appear',
+    context: 'section.page',
+  });
+  const m = await browser.execute(() => {
+    const table = document.querySelector('table.matrix');
+    const users = [...table.querySelectorAll('thead th')].slice(1).map((th) => th.textContent.trim());
+    const rows = {};
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      rows[tr.querySelector('th').textContent.trim()] = [...tr.querySelectorAll('td')].map((td) => ({
+        state: td.dataset.state,
+        mismatch: td.dataset.mismatch,
+        text: td.textContent.replace(/\s+/g, ' ').trim(),
+      }));
+    }
+    return {
+      users,
+      rows,
+      progress: [...document.querySelectorAll('ol.progress li')].map((li) => li.dataset.phase),
+      mismatches: [...document.querySelectorAll('ul.mismatches li')].map((li) => li.textContent.replace(/\s+/g, ' ').trim()),
+    };
+  });
+  assert.deepEqual(m.users, ['ada@lab.example', 'grace@lab.example', 'sam@lab.example', 'pat@lab.example']);
+  assert.deepEqual(m.progress, ['done', 'done', 'done', 'done'], 'every test user signed in');
+  // The directory's groups, user by user (product.md).
+  const grantedTo = (name) => m.users.filter((_, i) => m.rows[name][i].state === 'granted');
+  assert.deepEqual(grantedTo('Linear'), ['ada@lab.example']);
+  assert.deepEqual(grantedTo('Figma'), ['grace@lab.example']);
+  assert.deepEqual(grantedTo('Asana'), ['sam@lab.example']);
+  assert.deepEqual(grantedTo('Granola'), m.users);
+  assert.deepEqual(grantedTo('Slack'), []);
+  const flagged = Object.entries(m.rows).flatMap(([name, cells]) =>
+    cells.flatMap((c, i) => (c.mismatch ? [`${name}/${m.users[i]}/${c.mismatch}`] : [])),
+  );
+  assert.deepEqual(flagged.sort(), ['Figma/grace@lab.example/over_grant', 'Linear/sam@lab.example/under_grant']);
+  // In words, not colour alone.
+  assert.match(m.rows.Figma[1].text, /^Over-grant Granted/);
+  assert.match(m.rows.Linear[2].text, /^Under-grant Denied/);
+  assert.deepEqual(m.mismatches, [
+    'Over-grant: grace@lab.example was granted Figma, which the expected grants do not include.',
+    'Under-grant: sam@lab.example was expected to get Linear, but it was not granted.',
+  ]);
+  await record('pilot matrix');
+  await scrollToId('pilot-matrix-heading');
+  await shoot('pilot.png');
+
+  await (await browser.$('button*=Save report')).click();
+  await waitShowing(async () => (await textOf('.path')) !== null, {
+    timeout: 30_000,
+    what: 'the pilot report was not saved',
+    context: '[aria-labelledby="pilot-report-heading"]',
+  });
+  const report = await readFile(await textOf('.path'), 'utf8');
+  assert.match(report, /⚠ over-grant/);
+  const ipc = await browser.execute((n) => (window.__lanyardE2eIpc ?? []).slice(n).join('\n'), ipcBefore);
+  assert.ok(ipc.includes('"mismatch":"over_grant"'), 'the IPC recorder captured the matrix');
+  assert.ok(ipc.includes('"phase":"signing_in"'), 'the IPC recorder captured pilot progress events');
+  const pageText = await browser.execute(() => document.body.innerText);
+  for (const [what, text] of [['pilot report', report], ['pilot IPC payloads', ipc], ['pilot page', pageText]]) {
+    for (const canary of CANARIES) assert.ok(!text.includes(canary), `${what} contains "${canary}"`);
+  }
+});
+
 // --- helpers -------------------------------------------------------------------------------
 
 /** Keeps the page source and visible text of this moment for the canary test. */

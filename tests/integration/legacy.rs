@@ -227,3 +227,119 @@ async fn revocation_failing_while_the_lab_is_down_is_queued() {
     assert!(matches!(retried[0].revocation, Revocation::Failed { .. }));
     assert_eq!(legacy::pending(state.path())[0].attempts, 2);
 }
+
+/// Issue 10 item 6 against the lab and the real keyring: the backup of a Goose disconnect
+/// holds neither Goose's unrelated API key nor any token in plain text; its key is a keyring
+/// item; restore re-inserts the entry into a file Goose changed since; purge deletes every
+/// backup and the key.
+#[tokio::test]
+async fn goose_backups_are_sealed_restorable_and_purged() {
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .unwrap();
+    let mut ctx = context(&lab, home.path(), state.path());
+    ctx.store = Arc::new(lanyard::store::KeyringStore::open(state.path()).expect("keyring"));
+    let goose = ctx
+        .scan()
+        .entries
+        .into_iter()
+        .find(|e| e.client == ClientApp::Goose)
+        .unwrap();
+    let original = std::fs::read_to_string(&goose.file).unwrap();
+    let receipts = legacy::disconnect(
+        std::slice::from_ref(&goose.id),
+        DisconnectOptions::default(),
+        &ctx,
+    )
+    .await;
+    assert!(receipts[0].removed_locally, "{receipts:?}");
+    assert_eq!(receipts[0].revocation, Revocation::Revoked);
+    let backups = crate::support::all_text_under(&state.path().join("legacy-backups"));
+    assert_no_secrets("legacy backups", &backups);
+    assert!(!backups.contains("labsecret_provider_key"));
+    assert!(
+        !backups.contains("token_response"),
+        "the entry's body is sealed (only its key name is in the metadata)"
+    );
+
+    // Goose writes its file meanwhile; restore puts only the entry back.
+    let path = goose.file.clone();
+    let changed = std::fs::read_to_string(&path).unwrap() + "GOOSE_MODEL: lab-model\n";
+    std::fs::write(&path, &changed).unwrap();
+    let report = legacy::restore(receipts[0].backup_id.as_deref().unwrap(), &ctx).unwrap();
+    assert!(!report.whole_file);
+    let now = std::fs::read_to_string(&path).unwrap();
+    assert!(now.starts_with(&changed), "Goose's change survives");
+    assert!(ctx.scan().entries.iter().any(|e| e.id == goose.id));
+    let entry_lines: String = original
+        .lines()
+        .skip_while(|l| !l.starts_with("oauth_creds_granola"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(now.ends_with(&entry_lines), "the entry's own lines: {now}");
+    assert!(ctx.backups().is_empty(), "a restored backup is deleted");
+
+    // Disconnect again, then purge: no backup, no key.
+    let again = legacy::disconnect(
+        std::slice::from_ref(&goose.id),
+        DisconnectOptions::default(),
+        &ctx,
+    )
+    .await;
+    assert!(again[0].removed_locally, "{again:?}");
+    assert_eq!(ctx.backups().len(), 1);
+    assert_eq!(legacy::purge_backups(&ctx).unwrap(), 1);
+    assert!(ctx.backups().is_empty());
+    assert!(
+        legacy::restore(again[0].backup_id.as_deref().unwrap(), &ctx).is_err(),
+        "a purged backup is gone"
+    );
+}
+
+/// Issue 10 item 10: the lab refuses a revocation for good (the stored client is unknown to
+/// it: `invalid_client`); the receipt says so and nothing is queued to retry forever.
+#[tokio::test]
+async fn a_revocation_the_lab_refuses_for_good_is_not_queued() {
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .unwrap();
+    let codex = home.path().join(".codex/.credentials.json");
+    let text = std::fs::read_to_string(&codex).unwrap();
+    std::fs::write(
+        &codex,
+        text.replace("\"client_id\": \"", "\"client_id\": \"unknown-"),
+    )
+    .unwrap();
+    let ctx = context(&lab, home.path(), state.path());
+    let entry = ctx
+        .scan()
+        .entries
+        .into_iter()
+        .find(|e| e.client == ClientApp::Codex && e.covered_by_ema)
+        .unwrap();
+    let before = legacy_grants(&lab);
+    let receipts = legacy::disconnect(
+        std::slice::from_ref(&entry.id),
+        DisconnectOptions::default(),
+        &ctx,
+    )
+    .await;
+    assert!(receipts[0].removed_locally);
+    assert!(
+        matches!(&receipts[0].revocation, Revocation::Failed { reason, permanent: true } if reason.contains("invalid_client")),
+        "{receipts:?}"
+    );
+    assert!(receipts[0].message.contains("will not retry"));
+    assert!(legacy::pending(state.path()).is_empty(), "nothing queued");
+    assert_eq!(
+        legacy_grants(&lab),
+        before,
+        "the grant is still live at the lab"
+    );
+}

@@ -103,7 +103,8 @@ exec curl -fsSL -o /dev/null "$1"
 async fn a_replayed_id_jag_is_refused_by_the_connector() {
     use lanyard::client_auth::ClientAuth;
     use lanyard::discovery::{MetadataCache, discover};
-    use lanyard::exchange::{SubjectToken, redeem_id_jag, request_id_jag};
+    use lanyard::protocol::jwt_bearer::redeem_id_jag;
+    use lanyard::protocol::token_exchange::{SubjectToken, request_id_jag};
     use lanyard::store::{KeyringStore, SecretStore, items};
 
     let lab = lab_for("ada@lab.example").await;

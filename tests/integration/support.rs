@@ -64,6 +64,8 @@ pub fn sign_in_options(browser: Browser) -> SignInOptions {
         browser,
         timeout: Duration::from_secs(30),
         cancel: None,
+        login_hint: None,
+        prompt: None,
     }
 }
 

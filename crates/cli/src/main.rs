@@ -1,6 +1,9 @@
 //! The `lanyard` command: clap → core → text or JSON. Thin by design: every command body
 //! opens the engine, calls one core function, and renders what it returns.
 
+mod legacy_cmd;
+mod pilot_cmd;
+mod pilot_render;
 mod remote;
 mod render;
 
@@ -69,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         action: LegacyAction,
     },
+    /// Admin pilot: the what-if grant matrix for test users, and a report to share.
+    Pilot {
+        #[command(subcommand)]
+        action: pilot_cmd::PilotAction,
+    },
     /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
     /// support ticket (no token, code or secret; token-like values become short hashes).
     Doctor {
@@ -103,6 +111,9 @@ enum LegacyAction {
     Restore { backup_id: String },
     /// Retry revocations that failed earlier.
     Retry,
+    /// Delete every backup of disconnected entries now (they also expire on their own after
+    /// 30 days, or LANYARD_LEGACY_BACKUP_DAYS).
+    Purge,
 }
 
 fn main() -> ExitCode {
@@ -163,6 +174,8 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
                 browser,
                 timeout: Duration::from_secs(timeout),
                 cancel: Some(cancel_rx),
+                login_hint: None,
+                prompt: None,
             };
             let status = engine.sign_in(opts).await?;
             render::status(&status, cli.json);
@@ -181,6 +194,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
         Command::Logout => {
             let report = engine.logout().await?;
             render::logout(&report, cli.json);
+            legacy_cmd::logout_hint(&engine.legacy_context(PathBuf::new()), cli.json);
             Ok(0)
         }
         Command::Legacy { home, action } => {
@@ -210,6 +224,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::doctor(&report, cli.json);
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
+        Command::Pilot { action } => pilot_cmd::run(&engine, action, cli.json).await,
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());
@@ -275,6 +290,7 @@ async fn legacy(
                 Ok(1)
             }
         },
+        LegacyAction::Purge => Ok(legacy_cmd::purge(ctx, json)),
         LegacyAction::Retry => match lanyard::legacy::retry_queued(ctx).await {
             Ok(receipts) => {
                 render::receipts(&receipts, json);

@@ -1,13 +1,51 @@
 //! Text and JSON output. Text is short and says what to do; JSON is the versioned contract.
+//!
+//! Every command's text is built whole, then printed by `emit`. Text that a server, a token or
+//! another app's file controls (error codes and descriptions, account names, URLs, notes)
+//! goes through `safe` first, so it can neither carry a secret nor drive the terminal.
 
 use chrono::{DateTime, Utc};
 use lanyard::connector::ConnectorState;
 use lanyard::status::{SessionState, StatusView};
 use lanyard::{EngineError, LogoutReport};
+use std::fmt::Write as _;
+
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! put {
+    ($out:expr) => {{
+        let _ = writeln!($out);
+    }};
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// The one sanitiser for text the user did not write and Lanyard did not choose: redacted,
+/// and stripped of control characters (no escape sequences, no forged lines).
+pub fn safe(text: &str) -> String {
+    lanyard::redact::display_safe(text)
+}
+
+/// Prints a command's text after one last pass over all of it.
+fn emit(text: &str) {
+    print!("{}", final_pass(text));
+}
+
+/// Every secret this process holds masked (in any encoding), and no control character but
+/// the line breaks the renderer wrote. Only exact secrets: shape rules would mangle output
+/// that is legitimately token-shaped, such as `lanyard device-key`'s public key.
+fn final_pass(text: &str) -> String {
+    let known = lanyard::redact::redact_known(text);
+    known
+        .split('\n')
+        .map(lanyard::redact::strip_controls)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 pub fn json_line<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => emit(&format!("{s}\n")),
         Err(e) => eprintln!("lanyard: cannot render JSON: {e}"),
     }
 }
@@ -16,20 +54,26 @@ pub fn status(status: &StatusView, json: bool) {
     if json {
         return json_line(status);
     }
-    let now = Utc::now();
+    emit(&status_text(status, Utc::now()));
+}
+
+pub fn status_text(status: &StatusView, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
     let s = &status.session;
-    let who = s
-        .email
-        .clone()
-        .or_else(|| s.subject.clone())
-        .unwrap_or_default();
-    let idp = s.issuer.clone().unwrap_or_default();
+    let who = safe(
+        &s.email
+            .clone()
+            .or_else(|| s.subject.clone())
+            .unwrap_or_default(),
+    );
+    let idp = safe(&s.issuer.clone().unwrap_or_default());
     match s.state {
-        SessionState::SignedOut => println!("Not signed in to {idp}. Run `lanyard login`."),
+        SessionState::SignedOut => put!(out, "Not signed in to {idp}. Run `lanyard login`."),
         SessionState::Expired => {
-            println!(
+            put!(
+                out,
                 "Session with {idp} for {who} has ended. Run `lanyard login` to sign in again."
-            )
+            );
         }
         SessionState::SignedIn => {
             let renew = if s.renewable {
@@ -41,56 +85,65 @@ pub fn status(status: &StatusView, json: bool) {
                 .expires_at
                 .map(|e| left(e, now))
                 .unwrap_or_else(|| "unknown".into());
-            println!("Signed in as {who} at {idp} · session {renew} (ID token {left})");
+            put!(
+                out,
+                "Signed in as {who} at {idp} · session {renew} (ID token {left})"
+            );
         }
     }
     if status.connectors.is_empty() {
-        println!("\nYour policy lists no connectors.");
-        return;
+        put!(out, "\nYour policy lists no connectors.");
+        return out;
     }
-    println!();
+    put!(out);
     let width = status
         .connectors
         .iter()
-        .map(|c| c.name.chars().count())
+        .map(|c| safe(&c.name).chars().count())
         .max()
         .unwrap_or(0);
     for c in &status.connectors {
-        let detail = match c.state {
-            ConnectorState::Granted => {
-                let expiry = c
-                    .expires_at
-                    .map(|e| left(e, now))
-                    .unwrap_or_else(|| "expiry unknown".into());
-                let tools = c.tools.map(|n| format!(" · {n} tools")).unwrap_or_default();
-                format!("{expiry}{tools}")
-            }
-            ConnectorState::Denied => "Not granted by your organisation".into(),
-            ConnectorState::NeedsSignIn => "Sign in to renew".into(),
-            ConnectorState::Unsupported => "Not available zero-touch".into(),
-            ConnectorState::Misconfigured => "Configuration problem: tell your IT admin".into(),
-            ConnectorState::Unreachable => {
-                let last = c
-                    .expires_at
-                    .map(|e| format!("; current access {}", left(e, now)))
-                    .unwrap_or_default();
-                format!("Can't reach it; retrying{last}")
-            }
-            ConnectorState::Pending => "Working…".into(),
-        };
+        let detail = connector_detail(c, now);
         let code = c
             .error
             .as_ref()
-            .map(|e| format!(" ({})", e.code))
+            .map(|e| format!(" ({})", safe(&e.code)))
             .unwrap_or_default();
-        println!(
+        put!(
+            out,
             "  {:<width$}  {:<13}  {detail}{code}",
-            c.name,
+            safe(&c.name),
             c.state.as_str()
         );
         if let Some(e) = &c.error {
-            println!("  {:<width$}  {:<13}  → {}", "", "", e.hint);
+            put!(out, "  {:<width$}  {:<13}  → {}", "", "", safe(&e.hint));
         }
+    }
+    out
+}
+
+fn connector_detail(c: &lanyard::status::ConnectorView, now: DateTime<Utc>) -> String {
+    match c.state {
+        ConnectorState::Granted => {
+            let expiry = c
+                .expires_at
+                .map(|e| left(e, now))
+                .unwrap_or_else(|| "expiry unknown".into());
+            let tools = c.tools.map(|n| format!(" · {n} tools")).unwrap_or_default();
+            format!("{expiry}{tools}")
+        }
+        ConnectorState::Denied => "Not granted by your organisation".into(),
+        ConnectorState::NeedsSignIn => "Sign in to renew".into(),
+        ConnectorState::Unsupported => "Not available zero-touch".into(),
+        ConnectorState::Misconfigured => "Configuration problem: tell your IT admin".into(),
+        ConnectorState::Unreachable => {
+            let last = c
+                .expires_at
+                .map(|e| format!("; current access {}", left(e, now)))
+                .unwrap_or_default();
+            format!("Can't reach it; retrying{last}")
+        }
+        ConnectorState::Pending => "Working…".into(),
     }
 }
 
@@ -98,66 +151,104 @@ pub fn logout(report: &LogoutReport, json: bool) {
     if json {
         return json_line(report);
     }
-    println!(
+    let mut out = String::new();
+    put!(
+        out,
         "Signed out. Forgot the session and {} connector tokens on this machine.",
         report.forgotten_connectors
     );
     match (report.revoked_at_idp, &report.revocation_error) {
-        (Some(true), _) => println!("The IdP revoked the session's refresh token."),
+        (Some(true), _) => put!(out, "The IdP revoked the session's refresh token."),
         (Some(false), _) => {
-            println!("The IdP offers no revocation; its session ends on its own schedule.")
+            put!(
+                out,
+                "The IdP offers no revocation; its session ends on its own schedule."
+            );
         }
         (None, Some(e)) => {
-            println!("Could not revoke at the IdP ({e}); the session ends on its own schedule.")
+            put!(
+                out,
+                "Could not revoke at the IdP ({}); the session ends on its own schedule.",
+                safe(e)
+            );
         }
         (None, None) => {}
     }
+    emit(&out);
 }
 
 pub fn doctor(report: &lanyard::diagnose::doctor::DoctorReport, json: bool) {
-    use lanyard::diagnose::timeline::Outcome;
     if json {
         return json_line(report);
     }
+    emit(&doctor_text(report));
+}
+
+pub fn doctor_text(report: &lanyard::diagnose::doctor::DoctorReport) -> String {
+    let mut out = String::new();
     let env = &report.environment;
-    println!(
+    put!(
+        out,
         "Lanyard doctor · incident {} · {}",
         report.incident_id,
         report.generated_at.to_rfc3339()
     );
-    println!("  app {} on {} {}", env.app_version, env.os, env.arch);
+    put!(out, "  app {} on {} {}", env.app_version, env.os, env.arch);
     let keyring = if env.keyring.reachable {
         "reachable".to_string()
     } else {
         format!(
             "NOT reachable ({})",
-            env.keyring.error.clone().unwrap_or_default()
+            safe(&env.keyring.error.clone().unwrap_or_default())
         )
     };
-    println!("  keyring {}: {keyring}", env.keyring.backend);
-    println!(
+    put!(out, "  keyring {}: {keyring}", env.keyring.backend);
+    put!(
+        out,
         "  policy {} · IdP {} · {} connectors",
-        report.policy.source, report.policy.idp_issuer, report.policy.connectors
+        safe(&report.policy.source),
+        safe(&report.policy.idp_issuer),
+        report.policy.connectors
     );
     for p in &report.policy.problems {
-        println!("  policy problem: {p}");
+        put!(out, "  policy problem: {}", safe(p));
     }
-    println!("  log file {}", env.log_file);
+    put!(out, "  log file {}", safe(&env.log_file));
     match &report.clock.warning {
-        Some(w) => println!("  clock: {w}"),
-        None => println!("  clock: in step with the servers Lanyard talked to"),
+        Some(w) => put!(out, "  clock: {}", safe(w)),
+        None => put!(out, "  clock: in step with the servers Lanyard talked to"),
     }
     if let Some(s) = &report.status {
-        println!();
-        status(s, false);
+        put!(out);
+        out.push_str(&status_text(s, Utc::now()));
     }
-    for t in report
-        .timelines
-        .iter()
-        .filter(|t| t.outcome == Outcome::Failed)
-    {
-        println!();
-        println!("── {} ─ what happened", t.name);
+    failed_timelines(&mut out, &report.timelines);
+    for r in &report.readiness {
+        put!(out);
+        put!(
+            out,
+            "── readiness of {} : {}",
+            safe(&r.mcp_url),
+            if r.ready { "ready" } else { "NOT ready" }
+        );
+        for c in &r.checks {
+            put!(
+                out,
+                "  {:<8} {} — {}",
+                format!("{:?}", c.outcome).to_lowercase(),
+                c.title,
+                safe(&c.detail)
+            );
+        }
+    }
+    out
+}
+
+fn failed_timelines(out: &mut String, timelines: &[lanyard::diagnose::Timeline]) {
+    use lanyard::diagnose::timeline::Outcome;
+    for t in timelines.iter().filter(|t| t.outcome == Outcome::Failed) {
+        put!(out);
+        put!(out, "── {} ─ what happened", safe(&t.name));
         for step in &t.steps {
             let status = step
                 .status
@@ -166,39 +257,26 @@ pub fn doctor(report: &lanyard::diagnose::doctor::DoctorReport, json: bool) {
             let err = step
                 .oauth_error
                 .as_ref()
-                .map(|e| format!(" {}", e.error))
+                .map(|e| format!(" {}", safe(&e.error)))
                 .unwrap_or_default();
-            println!(
+            put!(
+                out,
                 "  {:<34} {:>4} {:>6} ms{err}",
-                step.leg, status, step.duration_ms
+                safe(&step.leg),
+                status,
+                step.duration_ms
             );
         }
         if let Some(f) = &t.failure {
-            println!("  cause: {}", f.cause);
+            put!(out, "  cause: {}", safe(&f.cause));
             if let Some(d) = &f.server_description {
-                println!("  the server said: {d}");
+                put!(out, "  the server said: {}", safe(d));
             }
             if let Some(n) = &f.clock_note {
-                println!("  clock: {n}");
+                put!(out, "  clock: {}", safe(n));
             }
-            println!("  employee: {}", f.employee);
-            println!("  admin: {}", f.admin);
-        }
-    }
-    for r in &report.readiness {
-        println!();
-        println!(
-            "── readiness of {} : {}",
-            r.mcp_url,
-            if r.ready { "ready" } else { "NOT ready" }
-        );
-        for c in &r.checks {
-            println!(
-                "  {:<8} {} — {}",
-                format!("{:?}", c.outcome).to_lowercase(),
-                c.title,
-                c.detail
-            );
+            put!(out, "  employee: {}", safe(&f.employee));
+            put!(out, "  admin: {}", safe(&f.admin));
         }
     }
 }
@@ -207,16 +285,24 @@ pub fn legacy_list(report: &lanyard::legacy::ScanReport, json: bool) {
     if json {
         return json_line(report);
     }
+    emit(&legacy_list_text(report, Utc::now()));
+}
+
+pub fn legacy_list_text(report: &lanyard::legacy::ScanReport, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
     if report.entries.is_empty() {
-        println!("No per-user OAuth tokens from other MCP clients were found.");
+        put!(
+            out,
+            "No per-user OAuth tokens from other MCP clients were found."
+        );
     }
-    let now = Utc::now();
     for e in &report.entries {
-        let what = e
-            .connector_id
-            .clone()
-            .or_else(|| e.server_url.clone())
-            .unwrap_or_else(|| "unknown server".into());
+        let what = safe(
+            &e.connector_id
+                .clone()
+                .or_else(|| e.server_url.clone())
+                .unwrap_or_else(|| "unknown server".into()),
+        );
         let expiry = e
             .expires_at
             .map(|x| left(x, now))
@@ -234,19 +320,20 @@ pub fn legacy_list(report: &lanyard::legacy::ScanReport, json: bool) {
         let account = e
             .account
             .as_ref()
-            .map(|a| format!(" · {a}"))
+            .map(|a| format!(" · {}", safe(a)))
             .unwrap_or_default();
-        println!(
+        put!(
+            out,
             "  {:<30} {:<14} {what}{account} · {expiry}{refresh}{covered}",
             e.id,
             e.client.label()
         );
         if let Some(n) = &e.note {
-            println!("      {n}");
+            put!(out, "      {}", safe(n));
         }
     }
     for p in &report.problems {
-        println!("  could not read: {p}");
+        put!(out, "  could not read: {}", safe(p));
     }
     let covered = report
         .entries
@@ -254,29 +341,33 @@ pub fn legacy_list(report: &lanyard::legacy::ScanReport, json: bool) {
         .filter(|e| e.covered_by_ema && e.can_disconnect)
         .count();
     if covered > 0 {
-        println!(
+        put!(
+            out,
             "\n{covered} covered by zero-touch: `lanyard legacy disconnect --covered` removes them (add --dry-run to preview)."
         );
     }
+    out
 }
 
 pub fn receipts(receipts: &[lanyard::legacy::Receipt], json: bool) {
     if json {
         return json_line(&receipts);
     }
+    let mut out = String::new();
     for r in receipts {
         let backup = r
             .backup_id
             .as_ref()
             .map(|b| format!(" (restore: lanyard legacy restore {b})"))
             .unwrap_or_default();
-        println!("  {}  {}{backup}", r.entry_id, r.message);
+        put!(out, "  {}  {}{backup}", r.entry_id, safe(&r.message));
     }
+    emit(&out);
 }
 
 pub fn error(e: &EngineError) {
-    eprintln!("lanyard: {e}");
-    eprintln!("  what to do: {} (code: {})", e.hint(), e.code());
+    eprintln!("lanyard: {}", safe(&e.to_string()));
+    eprintln!("  what to do: {} (code: {})", safe(&e.hint()), e.code());
 }
 
 /// "54 min left", "1 h 05 min left", "expired 3 min ago".
@@ -300,6 +391,64 @@ fn human(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use lanyard::connector::{ConnectorError, Stage};
+    use lanyard::status::{ConnectorView, SessionView};
+
+    fn hostile_status() -> StatusView {
+        StatusView {
+            version: 1,
+            session: SessionView {
+                state: SessionState::SignedIn,
+                issuer: Some("https://idp.example\u{1b}]0;owned\u{7}".into()),
+                subject: None,
+                email: Some("ada@lab.example\u{1b}[2J\u{1b}[H".into()),
+                expires_at: None,
+                renewable: true,
+            },
+            connectors: vec![ConnectorView {
+                id: "linear".into(),
+                name: "Linear\u{9b}31m".into(),
+                mcp_url: "https://mcp.example/mcp".into(),
+                state: ConnectorState::Denied,
+                expires_at: None,
+                scopes: vec![],
+                tools: None,
+                error: Some(ConnectorError {
+                    stage: Stage::TokenExchange,
+                    code: "access_denied\r\u{1b}[32mgranted".into(),
+                    description: None,
+                    hint: "ask IT\n  linear  granted\u{202e} cli-echo-secret-0123456789".into(),
+                }),
+            }],
+        }
+    }
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal_or_show_a_secret() {
+        let _held = lanyard::secret::Secret::new("cli-echo-secret-0123456789");
+        let text = status_text(&hostile_status(), Utc::now());
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}')
+            .collect();
+        assert!(bad.is_empty(), "control characters {bad:?} in {text:?}");
+        // Each connector is one line plus its hint: no line was forged.
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(!text.contains("cli-echo-secret"), "{text}");
+        assert!(text.contains("access_denied"), "{text}");
+    }
+
+    #[test]
+    fn the_last_pass_keeps_lines_but_no_escape_or_held_secret() {
+        let held = lanyard::secret::Secret::new("cli-final-pass-secret-42");
+        let text = format!("a\u{1b}[2Jb\n{{\"x\": \"{}\"}}\n", held.expose());
+        let out = final_pass(&text);
+        assert_eq!(
+            out,
+            format!("a[2Jb\n{{\"x\": \"[{}]\"}}\n", held.fingerprint())
+        );
+    }
 
     #[test]
     fn time_left_reads_naturally() {

@@ -6,10 +6,12 @@
 
 use lanyard::client_auth::ClientAuth;
 use lanyard::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
-use lanyard::exchange::{ExchangeError, SubjectToken, redeem_id_jag, request_id_jag};
 use lanyard::http::Http;
 use lanyard::mcp::{self, McpError};
 use lanyard::policy::AuthMethod;
+use lanyard::protocol::jwt_bearer::redeem_id_jag;
+use lanyard::protocol::token_endpoint::ExchangeError;
+use lanyard::protocol::token_exchange::{SubjectToken, request_id_jag};
 use lanyard::trace::Trace;
 use url::Url;
 

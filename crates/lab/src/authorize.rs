@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::directory::User;
 use crate::html;
 use crate::oauth::{Form, intersect, mint, split_scope};
 use crate::state::{AuthCode, LabState};
@@ -91,17 +92,17 @@ pub fn authorize(state: &LabState, target: Target<'_>, raw_query: Option<&str>) 
             }
         }
     };
-    let chosen = state.auto_login.as_deref().or(form.get("login_hint"));
-    let Some(email) = chosen else {
-        return html::sign_in_page(
-            &target.title,
-            &target.endpoint,
-            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            state.directory.emails(),
-        );
-    };
-    let Some(user) = state.directory.user(email) else {
-        return back.error("access_denied", "that user is not in the directory");
+    let user = match choose_user(state, &form) {
+        Ok(Chosen::User(user)) => user,
+        Ok(Chosen::AskThePerson) => {
+            return html::sign_in_page(
+                &target.title,
+                &target.endpoint,
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                state.directory.emails(),
+            );
+        }
+        Err((error, description)) => return back.error(error, description),
     };
     let code = mint("code");
     state.store().codes.insert(
@@ -118,6 +119,58 @@ pub fn authorize(state: &LabState, target: Target<'_>, raw_query: Option<&str>) 
         },
     );
     back.to(&[("code", &code)])
+}
+
+/// Who signs in, from `login_hint`, `prompt` (OIDC Core §3.1.2.1) and the lab's mode.
+enum Chosen {
+    User(User),
+    /// Interactive mode with no usable hint: show the page.
+    AskThePerson,
+}
+
+/// The lab keeps no browser session, so every sign-in is fresh: `prompt=login` is honoured
+/// by construction. In `--auto-login` mode the auto-login user stands for "the person at the
+/// browser", and a `login_hint` naming another directory user signs that user in instead (the
+/// admin pilot's unattended matrix); a hint naming nobody gets `login_required`, because no
+/// one can sign in unattended. `prompt=none` needs an existing session: only the auto-login
+/// user has one.
+fn choose_user(state: &LabState, form: &Form) -> Result<Chosen, (&'static str, &'static str)> {
+    let prompt: Vec<&str> = form
+        .get("prompt")
+        .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
+        .unwrap_or_default();
+    let silent = prompt.contains(&"none");
+    if silent && prompt.len() > 1 {
+        return Err((
+            "invalid_request",
+            "prompt=none cannot be combined with other prompt values",
+        ));
+    }
+    let hint = form.get("login_hint");
+    let auto = state.auto_login.as_deref();
+    let known = |email: &str| state.directory.user(email);
+    match (auto, hint) {
+        (Some(auto), None) => known(auto).map(Chosen::User).ok_or((
+            "login_required",
+            "the auto-login user is not in the directory",
+        )),
+        (Some(auto), Some(hint)) => match known(hint) {
+            Some(_) if silent && hint != auto => Err((
+                "login_required",
+                "prompt=none: the hinted user has no session here",
+            )),
+            Some(user) => Ok(Chosen::User(user)),
+            None => Err((
+                "login_required",
+                "login_hint names no user in the directory",
+            )),
+        },
+        (None, _) if silent => Err(("login_required", "prompt=none: nobody is signed in")),
+        (None, Some(hint)) => Ok(known(hint)
+            .map(Chosen::User)
+            .unwrap_or(Chosen::AskThePerson)),
+        (None, None) => Ok(Chosen::AskThePerson),
+    }
 }
 
 struct Redirect<'a> {

@@ -7,9 +7,9 @@
 pub enum Breakage {
     /// No RFC 9728 protected-resource metadata (and the 401 names none).
     NoPrm,
-    /// Accepts `?access_token=` in the query string.
+    /// Reads `?access_token=` from the query string, which wins over the header.
     AcceptsQueryToken,
-    /// Accepts a valid token issued for another MCP server.
+    /// Accepts any unexpired JWT without checking its signature or audience.
     NoAudienceCheck,
     /// Accepts a token whose last characters were changed (as if the MAC went unchecked).
     AcceptsTampered,

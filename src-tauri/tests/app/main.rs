@@ -1,6 +1,8 @@
 //! Command smoke tests through Tauri's mock runtime: the real commands and the real engine
 //! (in-memory keyring), invoked over IPC as the window would, with the Linux origin.
 
+mod pilot;
+
 use std::sync::Arc;
 
 use lanyard::store::MemoryStore;

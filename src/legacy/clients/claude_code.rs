@@ -5,7 +5,9 @@
 use serde_json::Value;
 use std::path::Path;
 
-use super::{Credentials, Found, Target, entry, epoch, finish, read_json, secret_field, str_field};
+use super::{
+    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+};
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
 use crate::legacy::mapping::ConnectorIndex;
@@ -14,20 +16,20 @@ pub(crate) fn file(home: &Path) -> std::path::PathBuf {
     home.join(".claude").join(".credentials.json")
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
-    let path = file(home);
-    let doc = match read_json(&path) {
-        Some(Ok(doc)) => doc,
-        Some(Err(p)) => return problems.push(p),
-        None => return,
-    };
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::ClaudeCode,
+    files: |home| vec![file(home)],
+    parse: |snap, index, out, problems| {
+        parse_json(snap, out, problems, |doc| {
+            Ok(entries(&snap.path, doc, index))
+        })
+    },
+};
+
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Vec<Found> {
+    let mut out = Vec::new();
     let Some(map) = doc.get("mcpOAuth").and_then(Value::as_object) else {
-        return;
+        return out;
     };
     for (key, v) in map {
         let issuer = v
@@ -35,7 +37,7 @@ pub(crate) fn read(
             .and_then(|d| str_field(d, "authorizationServerUrl"));
         let mut e = entry(
             ClientApp::ClaudeCode,
-            &path,
+            path,
             key,
             str_field(v, "serverUrl"),
             issuer,
@@ -57,4 +59,5 @@ pub(crate) fn read(
         };
         out.push(finish(e, target, creds, expiry));
     }
+    out
 }

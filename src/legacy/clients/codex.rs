@@ -2,9 +2,12 @@
 //! `<server_name>|<hash>` of `{server_name, server_url, client_id, access_token, expires_at?,
 //! refresh_token?, scopes[]}`. (Its keyring store, service `Codex MCP Credentials`, is not read.)
 
+use serde_json::Value;
 use std::path::Path;
 
-use super::{Credentials, Found, Target, entry, epoch, finish, read_json, secret_field, str_field};
+use super::{
+    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+};
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
 use crate::legacy::mapping::ConnectorIndex;
@@ -13,20 +16,18 @@ pub(crate) fn file(home: &Path) -> std::path::PathBuf {
     home.join(".codex").join(".credentials.json")
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
-    let path = file(home);
-    let doc = match read_json(&path) {
-        Some(Ok(doc)) => doc,
-        Some(Err(p)) => return problems.push(p),
-        None => return,
-    };
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::Codex,
+    files: |home| vec![file(home)],
+    parse: |snap, index, out, problems| {
+        parse_json(snap, out, problems, |doc| entries(&snap.path, doc, index))
+    },
+};
+
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, String> {
+    let mut out = Vec::new();
     let Some(map) = doc.as_object() else {
-        return problems.push(format!("{}: expected a JSON object", path.display()));
+        return Err(format!("{}: expected a JSON object", path.display()));
     };
     for (key, v) in map {
         // Only token entries: an object with an access token or a server URL.
@@ -35,7 +36,7 @@ pub(crate) fn read(
         }
         let e = entry(
             ClientApp::Codex,
-            &path,
+            path,
             key,
             str_field(v, "server_url"),
             None,
@@ -53,4 +54,5 @@ pub(crate) fn read(
         };
         out.push(finish(e, target, creds, epoch(v.get("expires_at"))));
     }
+    Ok(out)
 }

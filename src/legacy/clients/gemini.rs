@@ -5,7 +5,9 @@
 use serde_json::Value;
 use std::path::Path;
 
-use super::{Credentials, Found, Target, entry, epoch, finish, read_json, secret_field, str_field};
+use super::{
+    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+};
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
 use crate::legacy::mapping::ConnectorIndex;
@@ -14,20 +16,18 @@ pub(crate) fn file(home: &Path) -> std::path::PathBuf {
     home.join(".gemini").join("mcp-oauth-tokens.json")
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
-    let path = file(home);
-    let doc = match read_json(&path) {
-        Some(Ok(doc)) => doc,
-        Some(Err(p)) => return problems.push(p),
-        None => return,
-    };
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::Gemini,
+    files: |home| vec![file(home)],
+    parse: |snap, index, out, problems| {
+        parse_json(snap, out, problems, |doc| entries(&snap.path, doc, index))
+    },
+};
+
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, String> {
+    let mut out = Vec::new();
     let Some(items) = doc.as_array() else {
-        return problems.push(format!("{}: expected a JSON array", path.display()));
+        return Err(format!("{}: expected a JSON array", path.display()));
     };
     for (i, v) in items.iter().enumerate() {
         let server = str_field(v, "serverName").unwrap_or_default();
@@ -37,7 +37,7 @@ pub(crate) fn read(
         let token = v.get("token").cloned().unwrap_or(Value::Null);
         let mut e = entry(
             ClientApp::Gemini,
-            &path,
+            path,
             &key,
             url,
             None,
@@ -62,6 +62,7 @@ pub(crate) fn read(
         };
         out.push(finish(e, target, creds, epoch(token.get("expiresAt"))));
     }
+    Ok(out)
 }
 
 /// `https://as.example/oauth2/token` -> `https://as.example/oauth2` (a guess, used only to map).

@@ -2,16 +2,19 @@
 //! `oauth_creds_<extension>` hold `{client_id, token_response{access_token, expires_in?,
 //! refresh_token?}}`. Shared blob: only the one top-level key's lines are ever removed.
 //!
-//! No YAML crate: the file is a flat top-level mapping written by serde_yaml, so a careful
-//! reader of that subset suffices — each top-level key is a line at column 0, its value is a
+//! The cut is byte-surgical: the file is a flat top-level mapping written by serde_yaml, so a
+//! careful reader of that subset finds each key's span — a line at column 0, its value a
 //! JSON-compatible flow/quoted scalar on that line or an indented block of `key: scalar`
-//! lines. Anything else is reported as a problem rather than guessed at.
+//! lines. Anything else is reported as a problem rather than guessed at, and every cut is
+//! proved with a full YAML parser before it is written (`prove_removed`).
 
 use serde_json::{Map, Value};
 use std::path::Path;
+use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{Credentials, Found, Target, entry, finish, secret_field, str_field};
+use super::{Credentials, Found, Reader, Snapshot, Target, entry, finish, secret_field, str_field};
 use crate::legacy::ClientApp;
+use crate::legacy::json_edit::EditError;
 use crate::legacy::mapping::ConnectorIndex;
 
 const PREFIX: &str = "oauth_creds_";
@@ -132,19 +135,24 @@ fn value(text: &str) -> Option<Value> {
     Some(Value::Object(root))
 }
 
-pub(crate) fn read(
-    home: &Path,
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::Goose,
+    files: |home| vec![file(home)],
+    parse,
+};
+
+fn parse(
+    snap: &Snapshot,
     index: &ConnectorIndex,
     out: &mut Vec<Found>,
     problems: &mut Vec<String>,
 ) {
-    let path = file(home);
-    let text = match std::fs::read_to_string(&path) {
+    let path = &snap.path;
+    let text = match snap.text() {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-        Err(e) => return problems.push(format!("{}: cannot read ({e})", path.display())),
+        Err(p) => return problems.push(p),
     };
-    for block in blocks(&text)
+    for block in blocks(text)
         .into_iter()
         .filter(|b| b.key.starts_with(PREFIX))
     {
@@ -160,7 +168,7 @@ pub(crate) fn read(
         let server_url = str_field(&v, "server_url").or_else(|| str_field(&v, "endpoint"));
         let mut e = entry(
             ClientApp::Goose,
-            &path,
+            path,
             &block.key,
             server_url,
             str_field(&v, "issuer"),
@@ -187,10 +195,39 @@ pub(crate) fn remove_key(text: &str, key: &str) -> Option<String> {
     Some(format!("{}{}", &text[..b.start], &text[b.end..]))
 }
 
+/// The safety net JSON edits have (see `json_edit`), for YAML: a full YAML parser must read
+/// `before` and `after` as one mapping each, and `after` must mean exactly `before` without
+/// `key`. Our cut understands only the subset serde_yaml writes; anything beyond it that the
+/// cut would damage (an alias into the removed block, a multi-line flow value) is caught here.
+pub(crate) fn prove_removed(before: &str, after: &str, key: &str) -> Result<(), EditError> {
+    let mut expected = mapping(before).map_err(EditError::InvalidYaml)?;
+    let got = mapping(after).map_err(|_| EditError::Unsafe)?;
+    if expected.remove(&Yaml::String(key.to_string())).is_none() || got != expected {
+        return Err(EditError::Unsafe);
+    }
+    Ok(())
+}
+
+/// The top-level mapping of a one-document YAML file (an empty file is an empty mapping).
+fn mapping(text: &str) -> Result<yaml_rust2::yaml::Hash, String> {
+    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+    match docs.as_slice() {
+        [] => Ok(Default::default()),
+        [Yaml::Hash(map)] => Ok(map.clone()),
+        _ => Err("not a single mapping".into()),
+    }
+}
+
 /// The exact lines of `key` in `text`, to put back on restore.
 pub(crate) fn key_text(text: &str, key: &str) -> Option<String> {
+    let (start, end) = key_span(text, key)?;
+    Some(text[start..end].to_string())
+}
+
+/// Where the lines of `key` are in `text`: their byte range.
+pub(crate) fn key_span(text: &str, key: &str) -> Option<(usize, usize)> {
     let b = blocks(text).into_iter().find(|b| b.key == key)?;
-    Some(text[b.start..b.end].to_string())
+    Some((b.start, b.end))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 use serde_json::Value;
 use std::path::Path;
 
-use super::{Credentials, Found, Target, entry, epoch, finish, read_json, secret_field, str_field};
+use super::{
+    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+};
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
 use crate::legacy::mapping::ConnectorIndex;
@@ -22,20 +24,20 @@ fn enterprise_managed(v: &Value) -> bool {
         .unwrap_or(false)
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
-    let path = file(home);
-    let doc = match read_json(&path) {
-        Some(Ok(doc)) => doc,
-        Some(Err(p)) => return problems.push(p),
-        None => return,
-    };
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::InspectorV2,
+    files: |home| vec![file(home)],
+    parse: |snap, index, out, problems| {
+        parse_json(snap, out, problems, |doc| {
+            Ok(entries(&snap.path, doc, index))
+        })
+    },
+};
+
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Vec<Found> {
+    let mut out = Vec::new();
     let Some(servers) = doc.get("servers").and_then(Value::as_object) else {
-        return;
+        return out;
     };
     for (url, server) in servers {
         if enterprise_managed(server) {
@@ -52,7 +54,7 @@ pub(crate) fn read(
             let tokens = v.get("tokens").cloned().unwrap_or(Value::Null);
             let e = entry(
                 ClientApp::InspectorV2,
-                &path,
+                path,
                 &format!("{url}|{issuer}"),
                 Some(url.clone()),
                 Some(issuer.clone()),
@@ -77,4 +79,5 @@ pub(crate) fn read(
             out.push(finish(e, target, creds, expiry));
         }
     }
+    out
 }

@@ -5,8 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use super::{Credentials, Found, Target, entry, finish, read_json, secret_field, str_field};
+use super::{
+    Credentials, Found, Reader, Snapshot, Target, entry, finish, parse_json, read_json,
+    secret_field, str_field,
+};
 use crate::legacy::ClientApp;
 use crate::legacy::mapping::ConnectorIndex;
 
@@ -34,12 +38,19 @@ pub(crate) fn lock_file(tokens_file: &Path) -> Option<PathBuf> {
     Some(tokens_file.with_file_name(format!("{hash}_lock.json")))
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::McpRemote,
+    files: tokens_files,
+    parse: |snap, index, out, problems| {
+        parse_json(snap, out, problems, |tokens| {
+            Ok(vec![record(snap, tokens, index)])
+        })
+    },
+};
+
+/// Every `<md5>_tokens.json` in every version folder.
+fn tokens_files(home: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     for dir in version_dirs(home) {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .into_iter()
@@ -53,14 +64,9 @@ pub(crate) fn read(
             })
             .collect();
         files.sort();
-        for file in files {
-            match read_json(&file) {
-                Some(Ok(tokens)) => out.push(record(&file, &tokens, index)),
-                Some(Err(p)) => problems.push(p),
-                None => {}
-            }
-        }
+        out.append(&mut files);
     }
+    out
 }
 
 fn is_tokens_file(name: &str) -> bool {
@@ -68,7 +74,8 @@ fn is_tokens_file(name: &str) -> bool {
         .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn record(file: &Path, tokens: &Value, index: &ConnectorIndex) -> Found {
+fn record(snap: &Snapshot, tokens: &Value, index: &ConnectorIndex) -> Found {
+    let file = snap.path.as_path();
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -100,12 +107,13 @@ fn record(file: &Path, tokens: &Value, index: &ConnectorIndex) -> Found {
         client_secret: secret_field(&info, "client_secret"),
         auth_method: str_field(&info, "token_endpoint_auth_method"),
     };
-    finish(e, Target::WholeFile, creds, expiry(file, tokens))
+    finish(e, Target::WholeFile, creds, expiry(snap.modified, tokens))
 }
 
 /// `expires_in` is relative: mcp-remote writes the file when it gets the token, so the file's
-/// modification time is the issue time.
-fn expiry(file: &Path, tokens: &Value) -> Option<DateTime<Utc>> {
+/// modification time is the issue time. Any number the file holds is accepted; one too large
+/// for a date is "unknown", never a crash.
+fn expiry(modified: Option<SystemTime>, tokens: &Value) -> Option<DateTime<Utc>> {
     let secs = match tokens.get("expires_in")? {
         Value::Number(n) => n.as_i64()?,
         Value::String(s) => s.trim().parse().ok()?,
@@ -114,8 +122,8 @@ fn expiry(file: &Path, tokens: &Value) -> Option<DateTime<Utc>> {
     if secs <= 0 {
         return None;
     }
-    let mtime: DateTime<Utc> = std::fs::metadata(file).ok()?.modified().ok()?.into();
-    Some(mtime + Duration::seconds(secs))
+    let mtime: DateTime<Utc> = modified?.into();
+    mtime.checked_add_signed(Duration::try_seconds(secs)?)
 }
 
 /// URLs that MCP client configurations pass to `mcp-remote` (Claude Desktop, Cursor).

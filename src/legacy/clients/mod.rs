@@ -12,7 +12,9 @@ pub(crate) mod vscode;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::path::Path;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::json_edit::Seg;
 use super::mapping::ConnectorIndex;
@@ -50,20 +52,148 @@ pub(crate) struct Found {
     pub creds: Credentials,
 }
 
-/// Every store under `home`; unreadable files become problems, not failures.
-pub(crate) fn read_all(home: &Path, index: &ConnectorIndex) -> (Vec<Found>, Vec<String>) {
-    let mut found = Vec::new();
-    let mut problems = Vec::new();
+/// One file as read, once: readers parse these bytes, and disconnect edits, backs up and
+/// re-checks exactly them.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    /// The path as the owning application names it (ids and entries use it).
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub modified: Option<SystemTime>,
+}
+
+impl Snapshot {
+    /// `None` when the file does not exist; `Err` is the text for the problems list.
+    pub(crate) fn read(path: &Path) -> Option<Result<Snapshot, String>> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(Err(format!("{}: cannot read ({e})", path.display()))),
+        };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        Some(Ok(Snapshot {
+            path: path.to_path_buf(),
+            bytes,
+            modified,
+        }))
+    }
+
+    /// The bytes as text (every store Lanyard edits is text).
+    pub(crate) fn text(&self) -> Result<&str, String> {
+        std::str::from_utf8(&self.bytes)
+            .map_err(|_| format!("{}: not UTF-8 text", self.path.display()))
+    }
+
+    /// The bytes as a JSON document.
+    pub(crate) fn json(&self) -> Result<Value, String> {
+        serde_json::from_slice(&self.bytes)
+            .map_err(|e| format!("{}: not valid JSON ({e})", self.path.display()))
+    }
+}
+
+/// Entries found in one file; problems (text for a person) for parts it could not read.
+pub(crate) type Parse = fn(&Snapshot, &ConnectorIndex, &mut Vec<Found>, &mut Vec<String>);
+
+/// One MCP client's store: where its files are, and how to read one of them.
+pub(crate) struct Reader {
+    pub app: ClientApp,
+    /// The files under `home` that may hold entries (missing ones are skipped).
+    pub files: fn(&Path) -> Vec<PathBuf>,
+    pub parse: Parse,
+}
+
+pub(crate) const READERS: [Reader; 7] = [
+    mcp_remote::READER,
+    claude_code::READER,
+    codex::READER,
+    gemini::READER,
+    goose::READER,
+    inspector::READER,
+    vscode::READER,
+];
+
+pub(crate) fn reader(app: ClientApp) -> &'static Reader {
+    // Invariant: READERS has one reader per ClientApp (checked by a test).
+    READERS.iter().find(|r| r.app == app).unwrap_or(&READERS[0])
+}
+
+/// The index a scan maps with: `index` plus the URLs MCP client configs pass to mcp-remote.
+pub(crate) fn scan_index(home: &Path, index: &ConnectorIndex) -> ConnectorIndex {
     let mut index = index.clone();
     mcp_remote::learn_urls_from_client_configs(home, &mut index);
-    mcp_remote::read(home, &index, &mut found, &mut problems);
-    claude_code::read(home, &index, &mut found, &mut problems);
-    codex::read(home, &index, &mut found, &mut problems);
-    gemini::read(home, &index, &mut found, &mut problems);
-    goose::read(home, &index, &mut found, &mut problems);
-    inspector::read(home, &index, &mut found, &mut problems);
-    vscode::read(home, &index, &mut found, &mut problems);
+    index
+}
+
+/// Every store under `home`; unreadable files become problems, not failures.
+pub(crate) fn read_all(home: &Path, index: &ConnectorIndex) -> (Vec<Found>, Vec<String>) {
+    read_with(home, &scan_index(home, index), &READERS)
+}
+
+/// As [`read_all`] with the given readers. A reader that panics on some input (a bug, never
+/// the user's fault) costs only that file or store: it becomes one problem line.
+pub(crate) fn read_with(
+    home: &Path,
+    index: &ConnectorIndex,
+    readers: &[Reader],
+) -> (Vec<Found>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for reader in readers {
+        let files = match catch_unwind(AssertUnwindSafe(|| (reader.files)(home))) {
+            Ok(files) => files,
+            Err(_) => {
+                problems.push(format!(
+                    "{}: unreadable (Lanyard failed to list its files)",
+                    reader.app.label()
+                ));
+                continue;
+            }
+        };
+        for file in files {
+            let snap = match Snapshot::read(&file) {
+                None => continue,
+                Some(Err(p)) => {
+                    problems.push(p);
+                    continue;
+                }
+                Some(Ok(s)) => s,
+            };
+            let mut here = Vec::new();
+            let mut why = Vec::new();
+            let parsed = catch_unwind(AssertUnwindSafe(|| {
+                (reader.parse)(&snap, index, &mut here, &mut why)
+            }));
+            match parsed {
+                Ok(()) => {
+                    found.append(&mut here);
+                    problems.append(&mut why);
+                }
+                Err(_) => problems.push(format!(
+                    "{}: unreadable (Lanyard failed to understand this {} file)",
+                    file.display(),
+                    reader.app.label()
+                )),
+            }
+        }
+    }
     (found, problems)
+}
+
+/// The entry `id` as it is in `snap` right now (for disconnect: the bytes it will edit).
+pub(crate) fn find_in(
+    snap: &Snapshot,
+    app: ClientApp,
+    index: &ConnectorIndex,
+    id: &str,
+) -> Option<Found> {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let reader = reader(app);
+    catch_unwind(AssertUnwindSafe(|| {
+        (reader.parse)(snap, index, &mut found, &mut problems)
+    }))
+    .ok()?;
+    found.into_iter().find(|f| f.entry.id == id)
 }
 
 /// A stable id from the client, the file and the entry's key in it.
@@ -72,17 +202,23 @@ pub(crate) fn entry_id(client: ClientApp, file: &Path, key: &str) -> String {
     format!("{}:{}", client.slug(), &fp["sha256:".len()..])
 }
 
-/// Reads a JSON file if it exists; `Err` text for the problems list.
+/// Reads a JSON file that is not itself edited (configs, client registrations) if it exists.
 pub(crate) fn read_json(path: &Path) -> Option<Result<Value, String>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("{}: cannot read ({e})", path.display()))),
-    };
-    Some(
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not valid JSON ({e})", path.display())),
-    )
+    Snapshot::read(path).map(|s| s.and_then(|s| s.json()))
+}
+
+/// The shape every JSON store shares: the whole file is one document; `entries` lists what
+/// it holds, or says why the document is not what the store should look like.
+pub(crate) fn parse_json(
+    snap: &Snapshot,
+    out: &mut Vec<Found>,
+    problems: &mut Vec<String>,
+    entries: impl FnOnce(&Value) -> Result<Vec<Found>, String>,
+) {
+    match snap.json().and_then(|doc| entries(&doc)) {
+        Ok(mut found) => out.append(&mut found),
+        Err(p) => problems.push(p),
+    }
 }
 
 pub(crate) fn str_field(v: &Value, key: &str) -> Option<String> {
@@ -109,6 +245,7 @@ pub(crate) fn epoch(v: Option<&Value>) -> Option<DateTime<Utc>> {
     }
     // Before ~1973 in ms is after 5000 AD in s: anything this large is milliseconds.
     let ms = if n > 1e11 { n } else { n * 1000.0 };
+    // `as` saturates (no panic) and an out-of-range instant gives `None` below.
     Utc.timestamp_millis_opt(ms as i64).single()
 }
 
@@ -204,6 +341,18 @@ mod tests {
         assert_eq!(epoch(Some(&json!(-5))), None);
         assert_eq!(epoch(Some(&json!("soon"))), None);
         assert_eq!(epoch(None), None);
+    }
+
+    #[test]
+    fn there_is_one_reader_per_client() {
+        for app in ClientApp::ALL {
+            assert_eq!(
+                READERS.iter().filter(|r| r.app == app).count(),
+                1,
+                "{app:?}"
+            );
+            assert_eq!(reader(app).app, app);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-use super::{Credentials, Found, Target, entry, finish, str_field};
+use super::{Credentials, Found, Reader, Snapshot, Target, entry, finish, str_field};
 use crate::legacy::ClientApp;
 use crate::legacy::mapping::ConnectorIndex;
 
@@ -55,56 +55,49 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-pub(crate) fn read(
-    home: &Path,
-    index: &ConnectorIndex,
-    out: &mut Vec<Found>,
-    problems: &mut Vec<String>,
-) {
-    for db in databases(home) {
-        let bytes = match std::fs::read(&db) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(format!("{}: cannot read ({e})", db.display()));
-                continue;
-            }
-        };
-        let Some(list) = providers(&bytes) else {
-            if find(&bytes, KEY).is_some() {
-                let mut e = entry(
-                    ClientApp::VsCode,
-                    &db,
-                    "dynamicAuthProviders",
-                    None,
-                    None,
-                    None,
-                    index,
-                );
-                e.can_disconnect = false;
-                e.note = Some(format!(
-                    "VS Code has dynamic authentication providers; {REMOVE_HINT}"
-                ));
-                out.push(finish(e, Target::Nothing, Credentials::default(), None));
-            }
-            continue;
-        };
-        for p in list {
-            let key = str_field(&p, "providerId").unwrap_or_default();
-            let issuer = str_field(&p, "authorizationServer");
+pub(crate) const READER: Reader = Reader {
+    app: ClientApp::VsCode,
+    files: databases,
+    parse,
+};
+
+fn parse(snap: &Snapshot, index: &ConnectorIndex, out: &mut Vec<Found>, _: &mut Vec<String>) {
+    let (db, bytes) = (&snap.path, &snap.bytes);
+    let Some(list) = providers(bytes) else {
+        if find(bytes, KEY).is_some() {
             let mut e = entry(
                 ClientApp::VsCode,
-                &db,
-                &key,
+                db,
+                "dynamicAuthProviders",
                 None,
-                issuer,
-                str_field(&p, "clientId"),
+                None,
+                None,
                 index,
             );
             e.can_disconnect = false;
-            e.account = str_field(&p, "label");
-            e.note = Some(format!("tokens are encrypted by VS Code; {REMOVE_HINT}"));
+            e.note = Some(format!(
+                "VS Code has dynamic authentication providers; {REMOVE_HINT}"
+            ));
             out.push(finish(e, Target::Nothing, Credentials::default(), None));
         }
+        return;
+    };
+    for p in list {
+        let key = str_field(&p, "providerId").unwrap_or_default();
+        let issuer = str_field(&p, "authorizationServer");
+        let mut e = entry(
+            ClientApp::VsCode,
+            db,
+            &key,
+            None,
+            issuer,
+            str_field(&p, "clientId"),
+            index,
+        );
+        e.can_disconnect = false;
+        e.account = str_field(&p, "label");
+        e.note = Some(format!("tokens are encrypted by VS Code; {REMOVE_HINT}"));
+        out.push(finish(e, Target::Nothing, Credentials::default(), None));
     }
 }
 

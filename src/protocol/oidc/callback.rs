@@ -3,13 +3,15 @@
 //!
 //! A request with a wrong or missing `state` gets a 400 page and is otherwise ignored (RFC 6749
 //! §10.12: anything on this machine can hit the port; it must not end or hijack the sign-in).
+//! Such stray requests are recorded in the trace without their query values, and only the
+//! first few, so a local process cannot flood the trace or plant text in it.
 //! The response with our `state` is terminal: its RFC 9207 `iss` is checked, an `error=` ends
 //! the sign-in, and a code is handed to `sign_in`, whose final verdict (after the code exchange
 //! and ID-token checks) becomes the page the browser shows. Pages never echo the code, state
 //! or any other query value.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
@@ -20,13 +22,16 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::error::LoginError;
 use crate::clock::SharedClock;
+use crate::redact::{redact_url, url_without_query_values};
 use crate::secret::Secret;
-use crate::trace::{Step, StepKind, Trace, redact_url};
+use crate::trace::{Step, StepKind, Trace};
 
 /// How long the browser's request is held open waiting for the code exchange to finish.
 const VERDICT_WAIT: Duration = Duration::from_secs(60);
 /// After shutdown, how long an in-flight page may take before the server task is dropped.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Stray requests recorded in the trace at most (then one note that more were ignored).
+const MAX_STRAYS_RECORDED: usize = 16;
 
 /// What the response with our `state` must satisfy.
 #[derive(Clone)]
@@ -61,6 +66,7 @@ pub(crate) struct CallbackListener {
 struct Shared {
     expected: Expected,
     done: AtomicBool,
+    strays: AtomicUsize,
     deliveries: mpsc::Sender<Delivery>,
     trace: Trace,
     clock: SharedClock,
@@ -84,6 +90,7 @@ impl CallbackListener {
         let shared = Arc::new(Shared {
             expected,
             done: AtomicBool::new(false),
+            strays: AtomicUsize::new(0),
             deliveries: tx,
             trace,
             clock,
@@ -137,17 +144,16 @@ async fn callback(
     RawQuery(query): RawQuery,
 ) -> (StatusCode, Html<String>) {
     let query = query.unwrap_or_default();
-    let shown = url::Url::parse(&format!(
+    let request_url = url::Url::parse(&format!(
         "http://127.0.0.1:{}/callback?{query}",
         shared.port
     ))
-    .map(|u| redact_url(&u))
-    .unwrap_or_else(|_| "/callback".into());
-    let record = |status: u16, note: Option<&str>| {
+    .ok();
+    let record = |status: u16, url: String, note: Option<&str>| {
         shared.trace.push(Step {
             kind: StepKind::Callback,
             method: "GET".into(),
-            url: shown.clone(),
+            url,
             status: Some(status),
             duration_ms: 0,
             started_at: shared.clock.now(),
@@ -157,11 +163,21 @@ async fn callback(
             claims: None,
         });
     };
+    let stray = |note: &str| {
+        let seen = shared.strays.fetch_add(1, Ordering::SeqCst);
+        if seen < MAX_STRAYS_RECORDED {
+            let shown = request_url.as_ref().map(url_without_query_values);
+            record(400, shown.unwrap_or_else(|| "/callback".into()), Some(note));
+        } else if seen == MAX_STRAYS_RECORDED {
+            let note = "more stray requests arrived; they are ignored and not recorded";
+            record(400, "/callback".into(), Some(note));
+        }
+    };
 
     let mut params = std::collections::HashMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         if params.insert(k.into_owned(), v.into_owned()).is_some() {
-            record(400, Some("a parameter was repeated; ignored"));
+            stray("a parameter was repeated; ignored");
             return Page::stray().into_response();
         }
     }
@@ -169,27 +185,28 @@ async fn callback(
         .get("state")
         .is_some_and(|s| same_secret(s, shared.expected.state.expose()));
     if !ours {
-        record(
-            400,
-            Some("state missing or not ours; ignored, still waiting"),
-        );
+        stray("state missing or not ours; ignored, still waiting");
         return Page::stray().into_response();
     }
     if shared.done.swap(true, Ordering::SeqCst) {
-        record(400, Some("the sign-in already received its response"));
+        stray("the sign-in already received its response");
         return Page::already_done().into_response();
     }
+    let shown = request_url
+        .as_ref()
+        .map(redact_url)
+        .unwrap_or_else(|| "/callback".into());
 
     let outcome = judge(&shared.expected, &params);
     match outcome {
         Err(err) => {
-            record(400, Some(&err.to_string()));
+            record(400, shown, Some(&err.to_string()));
             let page = Page::failure(&err);
             let _ = shared.deliveries.send(Err(err)).await;
             page.into_response()
         }
         Ok(code) => {
-            record(200, None);
+            record(200, shown, None);
             let (tx, rx) = oneshot::channel();
             if shared.deliveries.send(Ok((code, Reply(tx)))).await.is_err() {
                 return Page::abandoned().into_response();
@@ -386,6 +403,23 @@ mod tests {
                 .count(),
             4
         );
+    }
+
+    #[tokio::test]
+    async fn stray_requests_are_capped_and_lose_their_query_values() {
+        let (_l, trace) = listener(false).await;
+        for i in 0..(MAX_STRAYS_RECORDED + 10) {
+            let q = format!("state=nope{i}&error_description=stray-value-{i}&scope=mine{i}");
+            assert_eq!(get(&_l, &q).await.unwrap().0, 400);
+        }
+        let steps = trace.steps();
+        assert_eq!(steps.len(), MAX_STRAYS_RECORDED + 1, "{steps:#?}");
+        let text = serde_json::to_string(&steps).unwrap();
+        assert!(
+            !text.contains("stray-value") && !text.contains("mine"),
+            "{text}"
+        );
+        assert!(text.contains("error_description"), "names are kept: {text}");
     }
 
     #[tokio::test]

@@ -33,7 +33,8 @@ pub use remote::{PasteReader, Prompt, Remote, RemoteFlow};
 use chrono::{DateTime, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet};
 use openidconnect::{
-    AuthUrl, ClientId, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, RedirectUrl, Scope,
+    AuthUrl, ClientId, CsrfToken, IssuerUrl, LoginHint, Nonce, PkceCodeChallenge, RedirectUrl,
+    Scope,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
@@ -84,6 +85,10 @@ pub struct SignInOptions {
     /// Sending `()` cancels the sign-in (`LoginError::Cancelled`). Dropping the sender without
     /// sending does not cancel: hosts that never cancel can pass `None` or forget the sender.
     pub cancel: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// OIDC `login_hint`: whom the IdP should sign in (the admin pilot names each test user).
+    pub login_hint: Option<String>,
+    /// OIDC `prompt`, e.g. `login` for a fresh sign-in even when the IdP has a session.
+    pub prompt: Option<String>,
 }
 
 /// A discovered IdP, ready to sign in, refresh and verify. Cheap to clone.
@@ -168,7 +173,10 @@ impl IdpClient {
             browser,
             timeout,
             cancel,
+            login_hint,
+            prompt,
         } = opts;
+        let hints = Hints { login_hint, prompt };
         let cancelled = async move {
             let sent = match cancel {
                 Some(rx) => rx.await.is_ok(),
@@ -180,7 +188,7 @@ impl IdpClient {
         };
         tokio::select! {
             biased;
-            result = self.interactive(&browser, trace) => result,
+            result = self.interactive(&browser, &hints, trace) => result,
             _ = tokio::time::sleep(timeout) => Err(LoginError::Timeout(timeout)),
             _ = cancelled => Err(LoginError::Cancelled),
         }
@@ -189,6 +197,7 @@ impl IdpClient {
     async fn interactive(
         &self,
         browser: &Browser,
+        hints: &Hints,
         trace: &Trace,
     ) -> Result<SessionTokens, LoginError> {
         let inner = &self.inner;
@@ -208,7 +217,7 @@ impl IdpClient {
             CallbackListener::bind(expected, trace.clone(), inner.http.clock().clone()).await?;
         let redirect_uri = listener.redirect_uri();
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (auth_url, nonce) = self.authorization_url(&redirect_uri, state, challenge)?;
+        let (auth_url, nonce) = self.authorization_url(&redirect_uri, state, challenge, hints)?;
 
         trace.push(Step {
             kind: StepKind::Authorization,
@@ -262,6 +271,7 @@ impl IdpClient {
         redirect_uri: &str,
         state: CsrfToken,
         challenge: PkceCodeChallenge,
+        hints: &Hints,
     ) -> Result<(url::Url, Nonce), LoginError> {
         let inner = &self.inner;
         let bad = |what: &str| {
@@ -282,15 +292,21 @@ impl IdpClient {
             .iter()
             .filter(|s| *s != "openid")
             .map(|s| Scope::new(s.clone()));
-        let (url, _state, nonce) = client
+        let mut request = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 move || state,
                 Nonce::new_random,
             )
             .add_scopes(scopes)
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if let Some(hint) = &hints.login_hint {
+            request = request.set_login_hint(LoginHint::new(hint.clone()));
+        }
+        if let Some(prompt) = &hints.prompt {
+            request = request.add_extra_param("prompt", prompt.clone());
+        }
+        let (url, _state, nonce) = request.url();
         Ok((url, nonce))
     }
 
@@ -413,6 +429,12 @@ impl IdpClient {
             .await?;
         Ok(true)
     }
+}
+
+/// The optional OIDC authorization-request parameters of `SignInOptions`.
+struct Hints {
+    login_hint: Option<String>,
+    prompt: Option<String>,
 }
 
 fn browser_name(browser: &Browser) -> &'static str {

@@ -45,6 +45,8 @@ fn opts(browser: Browser) -> SignInOptions {
         browser,
         timeout: Duration::from_secs(20),
         cancel: None,
+        login_hint: None,
+        prompt: None,
     }
 }
 

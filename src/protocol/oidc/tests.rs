@@ -62,6 +62,8 @@ fn opts(browser: Browser) -> SignInOptions {
         browser,
         timeout: Duration::from_secs(20),
         cancel: None,
+        login_hint: None,
+        prompt: None,
     }
 }
 
@@ -400,6 +402,8 @@ async fn timeout_and_cancel_end_the_wait() {
         browser: silent(),
         timeout: Duration::from_millis(150),
         cancel: None,
+        login_hint: None,
+        prompt: None,
     };
     assert!(matches!(
         client.sign_in(opts_t, &trace).await,
@@ -411,6 +415,8 @@ async fn timeout_and_cancel_end_the_wait() {
         browser: silent(),
         timeout: Duration::from_secs(30),
         cancel: Some(rx),
+        login_hint: None,
+        prompt: None,
     };
     let run = tokio::spawn({
         let client = client.clone();
@@ -432,6 +438,8 @@ async fn timeout_and_cancel_end_the_wait() {
         browser: silent(),
         timeout: Duration::from_millis(150),
         cancel: Some(rx),
+        login_hint: None,
+        prompt: None,
     };
     assert!(matches!(
         client.sign_in(opts_d, &trace).await,
@@ -469,4 +477,46 @@ async fn client_secret_basic_and_missing_revocation_endpoint() {
             && !format!("{client:?}").contains("labsecret")
     );
     assert_no_secrets(&trace);
+}
+
+#[tokio::test]
+async fn login_hint_and_prompt_go_into_the_authorization_request_only_when_set() {
+    let (idp, http) = start(crate::clock::system()).await;
+    let trace = Trace::new();
+    let client = discover(&idp, &http, &trace).await;
+    let urls = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let capture = || {
+        let urls = urls.clone();
+        Browser::Print(Arc::new(move |url: &str| {
+            urls.lock().unwrap().push(url.to_string())
+        }))
+    };
+    let hinted = SignInOptions {
+        login_hint: Some("grace@lab.example".into()),
+        prompt: Some("login".into()),
+        timeout: Duration::from_millis(100),
+        ..opts(capture())
+    };
+    let _ = client.sign_in(hinted, &trace).await;
+    let plain = SignInOptions {
+        timeout: Duration::from_millis(100),
+        ..opts(capture())
+    };
+    let _ = client.sign_in(plain, &trace).await;
+    let params = |i: usize| -> std::collections::HashMap<String, String> {
+        url::Url::parse(&urls.lock().unwrap()[i])
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    };
+    let (hinted, plain) = (params(0), params(1));
+    assert_eq!(hinted["login_hint"], "grace@lab.example");
+    assert_eq!(hinted["prompt"], "login");
+    assert!(!plain.contains_key("login_hint") && !plain.contains_key("prompt"));
+    assert_eq!(hinted["code_challenge_method"], "S256", "PKCE stays");
+    // The recorded step keeps `prompt` but not the hinted address.
+    let steps = serde_json::to_string(&trace.steps()).unwrap();
+    assert!(steps.contains("prompt=login"), "{steps}");
+    assert!(!steps.contains("grace@lab.example"), "{steps}");
 }

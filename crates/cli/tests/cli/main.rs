@@ -2,6 +2,8 @@
 //! under scripts/with-keyring.sh), checking the contract — output, JSON v1, exit codes — and
 //! that no token ever appears in what it prints, even with debug logs on.
 
+mod pilot;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -18,8 +20,13 @@ struct Cli<'a> {
 
 impl Cli<'_> {
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with::<&str>(args, &[])
+    }
+
+    fn run_with<V: AsRef<std::ffi::OsStr>>(&self, args: &[&str], env: &[(String, V)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_lanyard"))
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("LANYARD_POLICY", self.policy)
             .env("LANYARD_STATE_DIR", self.state)
             .env("LANYARD_BROWSER_COMMAND", "curl -fsSL -o /dev/null")
@@ -411,6 +418,39 @@ async fn legacy_list_dry_run_then_disconnect_covered() {
             .unwrap()
             .iter()
             .all(|e| e["covered_by_ema"] != true)
+    );
+
+    // Logout says how many backups remain and how to delete them, without asking.
+    let logout = tokio::task::spawn_blocking({
+        let (p, s) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+        move || {
+            Cli {
+                policy: &p,
+                state: &s,
+            }
+            .run(&["logout"])
+        }
+    })
+    .await
+    .unwrap();
+    assert_clean(&logout);
+    assert_eq!(logout.status.code(), Some(0), "{}", text(&logout));
+    let hint = format!("{covered} legacy backups of disconnected entries remain");
+    assert!(text(&logout).contains(&hint), "{}", text(&logout));
+    assert!(text(&logout).contains("lanyard legacy purge"));
+    let purged = run(vec!["purge".into()]).await.unwrap();
+    assert_eq!(purged.status.code(), Some(0), "{}", text(&purged));
+    assert!(
+        text(&purged).contains(&format!("Deleted {covered} legacy backups")),
+        "{}",
+        text(&purged)
+    );
+    assert!(
+        std::fs::read_dir(state.path().join("legacy-backups"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "no backup left"
     );
 }
 

@@ -5,4 +5,5 @@ mod connector_as;
 mod device;
 mod faults;
 mod idp;
+mod login_hint;
 mod mcp;

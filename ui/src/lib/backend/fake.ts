@@ -11,6 +11,7 @@ import type {
 } from './types';
 import { CLOCK_NOTE, connectorTimeline, doctorReport, readiness, signInTimeline } from './fake-diagnostics';
 import { createLegacyStore } from './fake-legacy';
+import { createPilotStore } from './fake-pilot';
 
 const ISSUER = 'https://idp.lab.example';
 const MIN = 60_000;
@@ -264,6 +265,7 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
   let bundles = 0;
 
   const wait = () => new Promise<void>((resolve) => setTimeout(resolve, stepMs));
+  const pilot = createPilotStore(wait);
   const publish = (next: StatusView) => {
     current = next;
     statusListeners.forEach((cb) => cb(structuredClone(next)));
@@ -370,5 +372,11 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
       autostart = enabled;
       return autostart;
     },
+    pilotPolicyCheck: async () => pilot.policyCheck(),
+    runPilotMatrix: (users: string[], expected?: string) => pilot.run(users, expected),
+    skipPilotUser: async () => pilot.skip(),
+    cancelPilotMatrix: async () => pilot.cancel(),
+    onPilotProgress: (cb) => pilot.subscribe(cb),
+    savePilotReport: () => pilot.saveReport(),
   };
 }

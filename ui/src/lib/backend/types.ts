@@ -367,6 +367,59 @@ export interface Settings {
   policy_path: string | null;
 }
 
+// ---- Admin pilot (src/pilot/*.rs): the what-if grant matrix of `lanyard pilot matrix --json`
+// (version 1) and the policy-check section of the pilot report.
+
+export type Mismatch = 'over_grant' | 'under_grant';
+
+export interface MatrixCell {
+  id: string;
+  state: ConnectorState;
+  /** The IdP's or connector's error code when there is a cause. */
+  code?: string;
+  /** Present when an expected-grants file was compared. */
+  expected?: boolean;
+  mismatch?: Mismatch;
+}
+
+export interface MatrixRow {
+  user: string;
+  signed_in: boolean;
+  /** Why the user is not signed in (`login_required`, `cancelled`, …). */
+  error?: { code: string; message: string };
+  connectors: MatrixCell[];
+}
+
+export interface PilotMatrix {
+  version: 1;
+  users: MatrixRow[];
+  columns: { id: string; name: string }[];
+  /** Problems with the expected-grants file, or clean-up that did not complete. */
+  problems?: string[];
+  cancelled?: boolean;
+  compared?: boolean;
+}
+
+/** Tauri event `pilot-progress`, before and after each user's turn. */
+export interface PilotProgress {
+  index: number;
+  total: number;
+  user: string;
+  phase: 'signing_in' | 'done' | 'not_signed_in';
+  granted?: number;
+  error?: { code: string; message: string };
+}
+
+export interface PolicyCheckSection {
+  source: string;
+  checked_by: string;
+  problems: { path?: string; message: string; fix?: string }[];
+}
+
+export interface SavedReport {
+  path: string;
+}
+
 export interface Backend {
   getStatus(): Promise<StatusView>;
   /** Resolves when sign-in and the resolution of every connector complete. */
@@ -397,6 +450,17 @@ export interface Backend {
   getSettings(): Promise<Settings>;
   /** Start Lanyard at login, or not (command `set_autostart`); resolves to the new value. */
   setAutostart(enabled: boolean): Promise<boolean>;
+  /** Admin pilot: the policy check (command `pilot_policy_check`). */
+  pilotPolicyCheck(): Promise<PolicyCheckSection>;
+  /** Signs in each test user in a throw-away profile; `expected` is JSON or CSV text. */
+  runPilotMatrix(users: string[], expected?: string): Promise<PilotMatrix>;
+  /** Ends the current test user's sign-in (their row: not signed in); the run goes on. */
+  skipPilotUser(): Promise<void>;
+  cancelPilotMatrix(): Promise<void>;
+  /** Tauri event `pilot-progress`. */
+  onPilotProgress(cb: (p: PilotProgress) => void): Promise<() => void>;
+  /** Writes the pilot report (HTML) with the last matrix (command `save_pilot_report`). */
+  savePilotReport(): Promise<SavedReport>;
 }
 
 /** Normalises whatever a command rejected with into `{code, message}`, so the UI has one shape. */

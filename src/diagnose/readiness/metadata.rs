@@ -1,0 +1,218 @@
+//! The metadata duties: RFC 9728 protected-resource metadata from the MCP server, and the
+//! authorization server's RFC 8414 metadata (ID-JAG advertisement, exact issuer, RFC 7009
+//! revocation), one function per check.
+
+use url::Url;
+
+use super::{Check, CheckId, CheckOutcome};
+use crate::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT, authorization_server_metadata_urls};
+use crate::http::{Http, check_derived};
+use crate::redact::redact_url;
+use crate::trace::{StepKind, Trace};
+use crate::www_authenticate::BearerChallenge;
+
+use CheckOutcome::{Fail, Pass, Skipped};
+
+/// What the checks need from the protected-resource metadata.
+pub(super) struct Prm {
+    pub resource: String,
+    pub authorization_server: String,
+}
+
+/// The protected-resource metadata check; also returns the document for the AS checks.
+pub(super) async fn protected_resource(
+    http: &Http,
+    mcp_url: &Url,
+    challenge: Option<&BearerChallenge>,
+) -> (Check, Option<Prm>) {
+    match protected_resource_metadata(http, mcp_url, challenge).await {
+        Ok((url, doc)) => {
+            let detail = format!(
+                "{url}: resource {}, authorization server {}",
+                doc.resource, doc.authorization_server
+            );
+            (
+                Check::new(CheckId::ProtectedResourceMetadata, Pass, detail),
+                Some(doc),
+            )
+        }
+        Err(why) => (
+            Check::new(CheckId::ProtectedResourceMetadata, Fail, why),
+            None,
+        ),
+    }
+}
+
+/// The three authorization-server checks. Its metadata is fetched only where `mcp_url` (the
+/// URL from the policy) allows: a remote server cannot send this check to loopback.
+pub(super) async fn authorization_server(
+    http: &Http,
+    mcp_url: &Url,
+    prm: Option<&Prm>,
+) -> Vec<Check> {
+    const AS_CHECKS: [CheckId; 3] = [
+        CheckId::IdJagGrantAdvertised,
+        CheckId::IssuerMatches,
+        CheckId::RevocationEndpoint,
+    ];
+    let Some(prm) = prm else {
+        let why = "skipped: no protected-resource metadata names an authorization server";
+        return AS_CHECKS.map(|id| Check::new(id, Skipped, why)).into();
+    };
+    match authorization_server_metadata(http, mcp_url, &prm.authorization_server).await {
+        Err(why) => {
+            let skipped = "skipped: no authorization-server metadata";
+            vec![
+                Check::new(CheckId::IssuerMatches, Fail, why),
+                Check::new(CheckId::IdJagGrantAdvertised, Skipped, skipped),
+                Check::new(CheckId::RevocationEndpoint, Skipped, skipped),
+            ]
+        }
+        Ok((url, asm)) => vec![
+            id_jag_advertised(&asm),
+            issuer_matches(&url, &asm, &prm.authorization_server),
+            revocation_endpoint(&asm),
+        ],
+    }
+}
+
+fn id_jag_advertised(asm: &serde_json::Value) -> Check {
+    let listed = |key: &str, wanted: &str| {
+        asm.get(key)
+            .and_then(|v| v.as_array())
+            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(wanted)))
+    };
+    let profile = listed("authorization_grant_profiles_supported", ID_JAG_PROFILE);
+    let grant = listed("grant_types_supported", JWT_BEARER_GRANT);
+    let says = |yes: bool| if yes { "includes" } else { "lacks" };
+    let detail = format!(
+        "authorization_grant_profiles_supported {} the id-jag profile; grant_types_supported {} jwt-bearer",
+        says(profile),
+        says(grant)
+    );
+    let outcome = if profile && grant { Pass } else { Fail };
+    Check::new(CheckId::IdJagGrantAdvertised, outcome, detail)
+}
+
+fn issuer_matches(url: &str, asm: &serde_json::Value, expected: &str) -> Check {
+    let found = asm.get("issuer").and_then(|v| v.as_str()).unwrap_or("");
+    if found == expected {
+        Check::new(
+            CheckId::IssuerMatches,
+            Pass,
+            format!("{url} says issuer {found}"),
+        )
+    } else {
+        let detail =
+            format!("{url} says issuer \"{found}\", but it was fetched for \"{expected}\"");
+        Check::new(CheckId::IssuerMatches, Fail, detail)
+    }
+}
+
+fn revocation_endpoint(asm: &serde_json::Value) -> Check {
+    match asm.get("revocation_endpoint").and_then(|v| v.as_str()) {
+        Some(r) => Check::new(
+            CheckId::RevocationEndpoint,
+            Pass,
+            format!("revocation_endpoint {r}"),
+        ),
+        None => Check::new(
+            CheckId::RevocationEndpoint,
+            Fail,
+            "no revocation_endpoint: disconnecting cannot revoke grants at the server",
+        ),
+    }
+}
+
+async fn protected_resource_metadata(
+    http: &Http,
+    mcp_url: &Url,
+    challenge: Option<&BearerChallenge>,
+) -> Result<(String, Prm), String> {
+    let mut candidates = Vec::new();
+    if let Some(u) = challenge
+        .and_then(|c| c.resource_metadata.as_deref())
+        .and_then(|v| mcp_url.join(v).ok())
+        && u.origin() == mcp_url.origin()
+    {
+        candidates.push(u);
+    }
+    let path = mcp_url.path().trim_end_matches('/');
+    for p in [path, ""] {
+        let mut u = mcp_url.clone();
+        u.set_path(&format!("/.well-known/oauth-protected-resource{p}"));
+        u.set_query(None);
+        if !candidates.contains(&u) {
+            candidates.push(u);
+        }
+    }
+    let trace = Trace::new();
+    for url in &candidates {
+        let Ok(r) = http
+            .send(&trace, StepKind::ProtectedResourceMetadata, http.get(url))
+            .await
+        else {
+            continue;
+        };
+        if r.status != 200 {
+            continue;
+        }
+        let Ok(doc) = r.json::<serde_json::Value>() else {
+            return Err(format!("{} is not JSON", redact_url(url)));
+        };
+        let resource = doc.get("resource").and_then(|v| v.as_str());
+        let server = doc
+            .get("authorization_servers")
+            .and_then(|v| v.as_array())
+            .and_then(|a| a.first())
+            .and_then(|v| v.as_str());
+        return match (resource, server) {
+            (Some(r), Some(s)) => Ok((
+                redact_url(url),
+                Prm {
+                    resource: r.to_string(),
+                    authorization_server: s.to_string(),
+                },
+            )),
+            _ => Err(format!(
+                "{} lacks resource or authorization_servers",
+                redact_url(url)
+            )),
+        };
+    }
+    let tried: Vec<String> = candidates.iter().map(redact_url).collect();
+    Err(format!(
+        "no protected-resource metadata at {}",
+        tried.join(", ")
+    ))
+}
+
+async fn authorization_server_metadata(
+    http: &Http,
+    mcp_url: &Url,
+    issuer: &str,
+) -> Result<(String, serde_json::Value), String> {
+    let issuer_url = Url::parse(issuer)
+        .map_err(|_| format!("authorization server \"{issuer}\" is not a URL"))?;
+    check_derived(&issuer_url, mcp_url).map_err(|e| e.to_string())?;
+    let candidates = authorization_server_metadata_urls(&issuer_url);
+    let trace = Trace::new();
+    for url in &candidates {
+        let Ok(r) = http
+            .send(&trace, StepKind::AuthorizationServerMetadata, http.get(url))
+            .await
+        else {
+            continue;
+        };
+        if r.status == 200
+            && let Ok(doc) = r.json::<serde_json::Value>()
+        {
+            return Ok((redact_url(url), doc));
+        }
+    }
+    let tried: Vec<String> = candidates.iter().map(redact_url).collect();
+    Err(format!(
+        "no authorization-server metadata at {}",
+        tried.join(", ")
+    ))
+}

@@ -1,0 +1,276 @@
+//! The pilot report: one self-contained HTML page an admin can share (and its data as JSON):
+//! the environment, the policy check, each connector's readiness, the grant matrix with its
+//! mismatches, the legacy per-user tokens on this machine, and the time each leg took.
+//!
+//! Built only from view types (no `Secret` can be in it), then every string is redacted with
+//! the support bundle's rules and the written text is swept for token shapes (`labsecret_`,
+//! `eyJ…`): a report that fails the sweep is not written.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::matrix::Matrix;
+use super::timing::FlowTiming;
+use crate::diagnose::bundle::{self, BundleError};
+use crate::diagnose::doctor::{self, Environment};
+use crate::diagnose::readiness::{self, ReadinessReport};
+use crate::engine::Lanyard;
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("could not build the report: {0}")]
+    Serialize(String),
+    /// The sweep found a token-shaped value; nothing was written.
+    #[error("refused to write the report: {0}")]
+    SecretLeft(#[from] BundleError),
+    #[error("could not write {path}: {why}")]
+    Write { path: String, why: String },
+}
+
+/// One problem the policy check found, in the admin's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyProblem {
+    /// Where in the policy (`connectors[2].client_secret`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub message: String,
+    /// What to change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The policy-check section. Any checker can feed it: today the doctor's static checks
+/// (`From<&doctor::PolicyCheck>`); `lanyard policy check` (src/admin) plugs in the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheckSection {
+    pub source: String,
+    /// Which check ran ("static checks", "static and live checks").
+    pub checked_by: String,
+    pub problems: Vec<PolicyProblem>,
+}
+
+impl From<&doctor::PolicyCheck> for PolicyCheckSection {
+    fn from(check: &doctor::PolicyCheck) -> Self {
+        Self {
+            source: check.source.clone(),
+            checked_by: "static checks (lanyard doctor)".into(),
+            problems: check
+                .problems
+                .iter()
+                .map(|p| PolicyProblem {
+                    path: None,
+                    message: p.clone(),
+                    fix: None,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorReadiness {
+    pub id: String,
+    pub name: String,
+    pub report: ReadinessReport,
+}
+
+/// Legacy per-user tokens on this machine: now, and before Lanyard disconnected any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacySummary {
+    pub found_now: usize,
+    /// Client application label → entries found now.
+    pub by_client: BTreeMap<String, usize>,
+    /// Entries found now that zero-touch already covers (safe to disconnect).
+    pub covered_now: usize,
+    /// Entries Lanyard removed (audit log), and put back.
+    pub disconnected: usize,
+    pub restored: usize,
+    pub problems: Vec<String>,
+}
+
+impl LegacySummary {
+    /// How many there were before the disconnects: what is left plus what was taken away.
+    pub fn before(&self) -> usize {
+        (self.found_now + self.disconnected).saturating_sub(self.restored)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PilotReport {
+    pub version: u32,
+    pub generated_at: DateTime<Utc>,
+    pub idp_issuer: String,
+    pub environment: Environment,
+    pub policy_check: PolicyCheckSection,
+    pub readiness: Vec<ConnectorReadiness>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Matrix>,
+    pub timings: Vec<FlowTiming>,
+    /// Where the timings come from ("the matrix run", "this machine's last sign-in").
+    pub timings_source: String,
+    pub legacy: LegacySummary,
+}
+
+/// What the host supplies; the rest is gathered from the admin's engine (read only).
+#[derive(Debug, Clone, Default)]
+pub struct ReportInputs {
+    pub matrix: Option<Matrix>,
+    /// A fuller policy check than the doctor's (`lanyard policy check`), when available.
+    pub policy_check: Option<PolicyCheckSection>,
+    /// The folder whose MCP clients are scanned for legacy tokens.
+    pub legacy_home: PathBuf,
+    /// Run the readiness checks (network requests to every connector).
+    pub readiness: bool,
+}
+
+/// Gathers the report. Reads the admin's state, traces and tokens; changes nothing.
+pub async fn gather(admin: &Lanyard, inputs: ReportInputs) -> PilotReport {
+    let doctor = doctor::doctor(admin).await;
+    let policy_check = inputs
+        .policy_check
+        .unwrap_or_else(|| PolicyCheckSection::from(&doctor.policy));
+    let readiness = if inputs.readiness {
+        readiness_all(admin).await
+    } else {
+        Vec::new()
+    };
+    let (timings, timings_source) = match &inputs.matrix {
+        Some(m) if !m.timings.is_empty() => (m.timings.clone(), "the matrix run".to_string()),
+        _ => (
+            own_timings(admin),
+            "this machine's last sign-in and renewals".to_string(),
+        ),
+    };
+    PilotReport {
+        version: REPORT_VERSION,
+        generated_at: Utc::now(),
+        idp_issuer: admin.policy().idp.issuer.clone(),
+        environment: doctor.environment,
+        policy_check,
+        readiness,
+        matrix: inputs.matrix,
+        timings,
+        timings_source,
+        legacy: legacy_summary(admin, inputs.legacy_home),
+    }
+}
+
+/// Every connector's readiness, at once; the admin's own tokens (if signed in) enable the
+/// token checks, as in the Diagnostics page.
+async fn readiness_all(admin: &Lanyard) -> Vec<ConnectorReadiness> {
+    let http = crate::http::Http::new(crate::clock::system());
+    let connectors = &admin.policy().connectors;
+    let tokens: Vec<_> = connectors
+        .iter()
+        .map(|c| admin.access_token(&c.id).ok().flatten())
+        .collect();
+    let checks = connectors.iter().enumerate().map(|(i, c)| {
+        // Only the connector's own token: readiness never hands one operator's token to
+        // another's server (issue 10 item 1).
+        let own = tokens[i].as_ref();
+        let http = http.clone();
+        async move {
+            ConnectorReadiness {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                report: readiness::check(&http, &c.mcp_url, own).await,
+            }
+        }
+    });
+    futures::future::join_all(checks).await
+}
+
+fn own_timings(admin: &Lanyard) -> Vec<FlowTiming> {
+    let who = admin
+        .status()
+        .ok()
+        .and_then(|s| s.session.email)
+        .unwrap_or_else(|| "this machine".into());
+    std::iter::once("sign-in".to_string())
+        .chain(admin.policy().connectors.iter().map(|c| c.id.clone()))
+        .map(|flow| FlowTiming::from_steps(&who, &flow, &admin.trace(&flow)))
+        .filter(|t| !t.legs.is_empty())
+        .collect()
+}
+
+fn legacy_summary(admin: &Lanyard, home: PathBuf) -> LegacySummary {
+    let ctx = admin.legacy_context(home);
+    let scan = ctx.scan();
+    let mut by_client = BTreeMap::new();
+    for e in &scan.entries {
+        *by_client.entry(e.client.label().to_string()).or_insert(0) += 1;
+    }
+    let audit = crate::legacy::audit_log(admin.state_dir().root());
+    let counted = |action: &str| {
+        audit
+            .iter()
+            .filter(|r| r.action == action && !r.dry_run && r.removed_locally)
+            .count()
+    };
+    LegacySummary {
+        found_now: scan.entries.len(),
+        covered_now: scan.entries.iter().filter(|e| e.covered_by_ema).count(),
+        by_client,
+        disconnected: counted("disconnect"),
+        restored: counted("restore"),
+        problems: scan.problems,
+    }
+}
+
+/// Every string of `value` (keys too) through the support bundle's redaction.
+fn redact_value(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(bundle::redact(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(redact_value).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (bundle::redact(&k), redact_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The report with every string redacted: what both the HTML and the JSON are made from.
+pub fn redacted(report: &PilotReport) -> Result<PilotReport, ReportError> {
+    let value = serde_json::to_value(report).map_err(|e| ReportError::Serialize(e.to_string()))?;
+    serde_json::from_value(redact_value(value)).map_err(|e| ReportError::Serialize(e.to_string()))
+}
+
+/// The HTML page, redacted and swept.
+pub fn to_html(report: &PilotReport) -> Result<String, ReportError> {
+    let html = super::report_html::render(&redacted(report)?);
+    bundle::canary_sweep(&html)?;
+    Ok(html)
+}
+
+/// The report's data as pretty JSON, redacted and swept.
+pub fn to_json(report: &PilotReport) -> Result<String, ReportError> {
+    let text = serde_json::to_string_pretty(&redacted(report)?)
+        .map_err(|e| ReportError::Serialize(e.to_string()))?;
+    bundle::canary_sweep(&text)?;
+    Ok(text)
+}
+
+/// Writes the HTML (and the JSON, if asked) atomically; nothing is written if either fails
+/// the sweep.
+pub fn write(report: &PilotReport, html: &Path, json: Option<&Path>) -> Result<(), ReportError> {
+    let page = to_html(report)?;
+    let data = json.map(|_| to_json(report)).transpose()?;
+    let put = |path: &Path, text: &str| {
+        crate::state::write_atomic(path, text.as_bytes()).map_err(|e| ReportError::Write {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })
+    };
+    put(html, &page)?;
+    if let (Some(path), Some(text)) = (json, data) {
+        put(path, &text)?;
+    }
+    Ok(())
+}
