@@ -4,6 +4,7 @@
 mod legacy_cmd;
 mod pilot_cmd;
 mod pilot_render;
+mod remote;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -38,9 +39,16 @@ struct Cli {
 enum Command {
     /// Sign in with your company IdP, then get every connector your organisation grants.
     Login {
-        /// Don't open a browser: print the sign-in URL to open elsewhere.
+        /// No browser on this machine (SSH): a device code when the IdP offers one, else
+        /// paste back the address your browser ends on.
         #[arg(long)]
         no_browser: bool,
+        /// Sign in with a device code (RFC 8628); implies --no-browser.
+        #[arg(long, conflicts_with = "paste")]
+        device: bool,
+        /// Paste back the address your browser ends on; implies --no-browser.
+        #[arg(long)]
+        paste: bool,
         /// Run `CMD <authorization-url>` instead of the system browser.
         #[arg(long, env = "LANYARD_BROWSER_COMMAND")]
         browser_command: Option<String>,
@@ -143,17 +151,15 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
     match cli.command {
         Command::Login {
             no_browser,
+            device,
+            paste,
             browser_command,
             timeout,
         } => {
-            let browser = match (no_browser, browser_command) {
-                (true, _) => Browser::Print(std::sync::Arc::new(|url: &str| {
-                    eprintln!(
-                        "Open this address in a browser on this machine to sign in:\n\n  {url}\n"
-                    );
-                })),
-                (false, Some(cmd)) => Browser::Command(cmd),
-                (false, None) => Browser::System,
+            let browser = match (remote::flow(no_browser, device, paste), browser_command) {
+                (Some(flow), _) => remote::browser(flow),
+                (None, Some(cmd)) => Browser::Command(cmd),
+                (None, None) => Browser::System,
             };
             let (cancel_tx, cancel_rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! How the authorization URL reaches a browser: the system browser, a command the host names
 //! (`--browser-command`, `LANYARD_BROWSER_COMMAND`; tests use `curl -fsSL`), or handed to the
-//! host to print for a headless session.
+//! host to print for a headless session, or — when the browser is on another machine — the
+//! device flow or paste-back (`Remote`, see `remote`).
 //!
 //! `Command` is split on whitespace, with no quoting rules: `"curl -fsSL"` works, a program
 //! path containing spaces does not (wrap it in a script). The URL is appended as one argument,
@@ -13,6 +14,7 @@ use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 
 use super::error::LoginError;
+use super::remote::{Prompt, Remote};
 
 #[derive(Clone)]
 pub enum Browser {
@@ -22,6 +24,8 @@ pub enum Browser {
     Command(String),
     /// Headless: the host prints the URL (or drives it, in tests).
     Print(Arc<dyn Fn(&str) + Send + Sync>),
+    /// The browser is on another machine: the device flow or paste-back.
+    Remote(Remote),
 }
 
 impl std::fmt::Debug for Browser {
@@ -30,6 +34,17 @@ impl std::fmt::Debug for Browser {
             Self::System => f.write_str("System"),
             Self::Command(c) => f.debug_tuple("Command").field(c).finish(),
             Self::Print(_) => f.write_str("Print(..)"),
+            Self::Remote(r) => f.debug_tuple("Remote").field(r).finish(),
+        }
+    }
+}
+
+impl Browser {
+    /// The remote sign-in settings, when the browser is on another machine.
+    pub(crate) fn remote(&self) -> Option<&Remote> {
+        match self {
+            Self::Remote(r) => Some(r),
+            _ => None,
         }
     }
 }
@@ -59,6 +74,10 @@ pub(crate) fn launch(browser: &Browser, url: &str) -> Result<Launched, LoginErro
         }
         Browser::Print(print) => {
             print(url);
+            Ok(Launched(None))
+        }
+        Browser::Remote(remote) => {
+            (remote.show)(&Prompt::OpenAndPaste { url });
             Ok(Launched(None))
         }
         Browser::Command(command) => spawn(command, url).map(|h| Launched(Some(h))),

@@ -34,6 +34,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 const MAX_STRAYS_RECORDED: usize = 16;
 
 /// What the response with our `state` must satisfy.
+#[derive(Clone)]
 pub(crate) struct Expected {
     pub state: Secret,
     pub issuer: String,
@@ -220,7 +221,7 @@ async fn callback(
 
 /// The checks on the response that carries our state, in RFC 9207 order: `iss` first, so an
 /// `error=` from a mixed-up IdP is not believed either.
-fn judge(
+pub(super) fn judge(
     expected: &Expected,
     params: &std::collections::HashMap<String, String>,
 ) -> Result<Secret, LoginError> {
@@ -256,7 +257,7 @@ fn judge(
 }
 
 /// Compares digests so the comparison time does not depend on where the values differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(super) fn same_secret(a: &str, b: &str) -> bool {
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 

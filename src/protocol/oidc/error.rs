@@ -29,9 +29,11 @@ pub enum LoginError {
         error: String,
         description: Option<String>,
     },
-    /// Not produced by `sign_in`, which ignores stray callbacks and keeps waiting; kept for
-    /// hosts that receive the redirect themselves.
-    #[error("the sign-in response did not belong to the sign-in Lanyard started")]
+    /// A pasted redirect URL (paste-back) carries another `state`. The loopback listener never
+    /// produces this: it ignores stray callbacks and keeps waiting.
+    #[error(
+        "this URL is from another sign-in attempt (its state does not match the sign-in Lanyard just started)"
+    )]
     StateMismatch,
     /// RFC 9207: the authorization response names another issuer, or none when one is required.
     #[error("the sign-in response came from issuer {}, expected \"{expected}\"", found.as_deref().map(|f| format!("\"{f}\"")).unwrap_or_else(|| "(none)".into()))]
@@ -65,6 +67,20 @@ pub enum LoginError {
     Browser(String),
     #[error("the sign-in callback failed: {0}")]
     Callback(String),
+    /// The device flow was asked for, but the IdP advertises no `device_authorization_endpoint`.
+    #[error(
+        "the IdP does not offer sign-in with a device code (no device_authorization_endpoint in its discovery document)"
+    )]
+    DeviceUnsupported,
+    /// The device authorization endpoint refused to start (RFC 8628 §3.2).
+    #[error("the IdP refused to start sign-in with a device code: {0}")]
+    DeviceAuthorization(OAuthError),
+    /// `access_denied` while polling (RFC 8628 §3.5): the request was denied at the IdP.
+    #[error("the sign-in was denied at the IdP's approval page{}", .0.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    DeviceDenied(Option<String>),
+    /// `expired_token` while polling (RFC 8628 §3.5), or the code outlived its `expires_in`.
+    #[error("the code expired before it was approved")]
+    DeviceCodeExpired,
     /// The configured client authentication cannot be produced (missing secret or key).
     #[error("client authentication is not usable: {0}")]
     ClientAuth(String),
@@ -117,6 +133,10 @@ impl LoginError {
             Self::Browser(_) => "browser_failed",
             Self::Callback(_) => "callback_failed",
             Self::ClientAuth(_) => "client_auth_unavailable",
+            Self::DeviceUnsupported => "device_flow_unsupported",
+            Self::DeviceAuthorization(_) => "device_authorization_failed",
+            Self::DeviceDenied(_) => "device_denied",
+            Self::DeviceCodeExpired => "device_code_expired",
         }
     }
 
@@ -141,7 +161,9 @@ impl LoginError {
             Self::Authorization { .. } => {
                 "Ask your admin to check Lanyard's client registration at the IdP (redirect URI http://127.0.0.1/callback, PKCE, scopes).".into()
             }
-            Self::StateMismatch => "Start the sign-in again from Lanyard.".into(),
+            Self::StateMismatch => {
+                "Paste the address from the browser tab of the sign-in you just started, or run `lanyard login` again.".into()
+            }
             Self::IssMismatch { .. } => {
                 "Start the sign-in again; if it repeats, tell your admin: the response may not come from your IdP.".into()
             }
@@ -151,6 +173,9 @@ impl LoginError {
             Self::Cancelled => "Sign in again when you are ready.".into(),
             Self::CodeExchange(e) if e.error == "invalid_client" => {
                 "Ask your admin to check Lanyard's client id and authentication method at the IdP.".into()
+            }
+            Self::CodeExchange(e) if e.error == "invalid_grant" => {
+                "The IdP no longer accepts this sign-in code: each code works once and only for a few minutes, so a URL pasted twice or too late is refused. Run `lanyard login` again and finish promptly.".into()
             }
             Self::CodeExchange(_) => "Sign in again; if it repeats, send a diagnostic bundle to support.".into(),
             Self::IdToken(IdTokenCheck::Expired | IdTokenCheck::IssuedInFuture) => {
@@ -176,6 +201,16 @@ impl LoginError {
             Self::ClientAuth(_) => {
                 "Ask your admin to provide the IdP client secret or register this device's key.".into()
             }
+            Self::DeviceUnsupported => {
+                "Use `lanyard login --paste` instead, or ask your admin to enable the device authorization grant for Lanyard.".into()
+            }
+            Self::DeviceAuthorization(_) => {
+                "Ask your admin to allow the device authorization grant for Lanyard's client at the IdP, or use `lanyard login --paste`.".into()
+            }
+            Self::DeviceDenied(_) => {
+                "Run `lanyard login` again and approve the code; if you did not deny it, tell your admin.".into()
+            }
+            Self::DeviceCodeExpired => "Run `lanyard login` again and approve the new code before it expires.".into(),
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct ExtraMetadata {
     /// RFC 7009 via RFC 8414 §2.
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// RFC 8628 §4: where the device authorization grant starts.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
     /// Not standardised: some IdPs list the RFC 8693 subject token types their token
     /// exchange accepts. The only signal we have that a refresh token may be the subject.
     #[serde(default)]
@@ -65,6 +68,7 @@ pub struct Endpoints {
     pub token: url::Url,
     pub jwks: url::Url,
     pub revocation: Option<url::Url>,
+    pub device_authorization: Option<url::Url>,
     pub iss_parameter_supported: bool,
     pub refresh_token_subject: bool,
 }
@@ -132,15 +136,11 @@ pub fn parse(body: &[u8], issuer: &str) -> Result<Endpoints, LoginError> {
     })?;
     let token = secure(token.url(), "token_endpoint")?;
     let jwks = secure(doc.jwks_uri().url(), "jwks_uri")?;
-    let revocation = match &extra.revocation_endpoint {
-        Some(r) => {
-            let parsed = url::Url::parse(r).map_err(|e| {
-                LoginError::Discovery(format!("revocation_endpoint is not a URL ({e})"))
-            })?;
-            Some(secure(&parsed, "revocation_endpoint")?)
-        }
-        None => None,
-    };
+    let revocation = optional(&extra.revocation_endpoint, "revocation_endpoint")?;
+    let device_authorization = optional(
+        &extra.device_authorization_endpoint,
+        "device_authorization_endpoint",
+    )?;
     let lists = [
         &extra.subject_token_types_supported,
         &extra.token_exchange_subject_token_types_supported,
@@ -154,11 +154,22 @@ pub fn parse(body: &[u8], issuer: &str) -> Result<Endpoints, LoginError> {
         token,
         jwks,
         revocation,
+        device_authorization,
         iss_parameter_supported: extra
             .authorization_response_iss_parameter_supported
             .unwrap_or(false),
         refresh_token_subject,
     })
+}
+
+/// An optional endpoint member: absent is fine, present must be a URL that passes `secure`.
+fn optional(value: &Option<String>, field: &str) -> Result<Option<url::Url>, LoginError> {
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    let parsed = url::Url::parse(text)
+        .map_err(|e| LoginError::Discovery(format!("{field} is not a URL ({e})")))?;
+    Ok(Some(secure(&parsed, field)?))
 }
 
 fn secure(url: &url::Url, field: &str) -> Result<url::Url, LoginError> {
@@ -255,9 +266,19 @@ mod tests {
         d["authorization_response_iss_parameter_supported"] = serde_json::json!(true);
         d["revocation_endpoint"] = serde_json::json!("https://idp.example/revoke");
         d["subject_token_types_supported"] = serde_json::json!([REFRESH_TOKEN_TYPE]);
-        let e = parse_value(d, "https://i").unwrap();
+        d["device_authorization_endpoint"] = serde_json::json!("https://idp.example/device");
+        let e = parse_value(d.clone(), "https://i").unwrap();
         assert!(e.iss_parameter_supported && e.refresh_token_subject);
         assert_eq!(e.revocation.unwrap().as_str(), "https://idp.example/revoke");
+        assert_eq!(
+            e.device_authorization.unwrap().as_str(),
+            "https://idp.example/device"
+        );
+        d["device_authorization_endpoint"] = serde_json::json!("http://idp.example/device");
+        assert!(matches!(
+            parse_value(d, "https://i"),
+            Err(LoginError::Insecure(_))
+        ));
     }
 
     #[test]

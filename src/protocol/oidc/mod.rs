@@ -9,12 +9,17 @@
 
 mod browser;
 mod callback;
+mod device;
 mod error;
 mod http_adapter;
 mod id_token;
 mod metadata;
+mod paste;
+mod remote;
 mod token;
 
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 pub(crate) mod test_idp;
 #[cfg(test)]
@@ -23,6 +28,7 @@ mod tests;
 pub use browser::Browser;
 pub use error::{IdTokenCheck, LoginError};
 pub use id_token::CLOCK_SKEW_SECS;
+pub use remote::{PasteReader, Prompt, Remote, RemoteFlow};
 
 use chrono::{DateTime, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet};
@@ -195,12 +201,18 @@ impl IdpClient {
         trace: &Trace,
     ) -> Result<SessionTokens, LoginError> {
         let inner = &self.inner;
+        let remote = browser.remote();
+        let advertised = inner.endpoints.device_authorization.as_ref();
+        if let (Some(r), Some(endpoint)) = (remote, remote::device_endpoint(remote, advertised)?) {
+            return self.device_sign_in(r, endpoint, trace).await;
+        }
         let state = CsrfToken::new_random();
         let expected = Expected {
             state: Secret::new(state.secret().clone()),
             issuer: inner.issuer.clone(),
             iss_required: inner.endpoints.iss_parameter_supported,
         };
+        let pasted_expected = expected.clone();
         let mut listener =
             CallbackListener::bind(expected, trace.clone(), inner.http.clock().clone()).await?;
         let redirect_uri = listener.redirect_uri();
@@ -221,9 +233,20 @@ impl IdpClient {
         });
         let launched = browser::launch(browser, auth_url.as_str())?;
 
+        // Paste-back races the listener: whichever brings this sign-in's response first wins.
+        let pasted = async {
+            match (remote, url::Url::parse(&redirect_uri)) {
+                (Some(r), Ok(uri)) => {
+                    let clock = inner.http.clock();
+                    paste::next_code(r, &pasted_expected, &uri, trace, clock).await
+                }
+                _ => std::future::pending().await,
+            }
+        };
         let (code, reply) = tokio::select! {
             biased;
-            delivered = listener.next() => delivered?,
+            delivered = listener.next() => delivered.map(|(code, reply)| (code, Some(reply)))?,
+            code = pasted => (code?, None),
             why = launched.failed() => return Err(LoginError::Browser(why)),
         };
         let outcome = self
@@ -235,9 +258,10 @@ impl IdpClient {
                 trace,
             )
             .await;
-        match &outcome {
-            Ok(_) => reply.success(),
-            Err(e) => reply.failure(e),
+        match (&outcome, reply) {
+            (Ok(_), Some(reply)) => reply.success(),
+            (Err(e), Some(reply)) => reply.failure(e),
+            (_, None) => {}
         }
         outcome
     }
@@ -418,5 +442,6 @@ fn browser_name(browser: &Browser) -> &'static str {
         Browser::System => "system browser",
         Browser::Command(_) => "browser command",
         Browser::Print(_) => "printed for the user",
+        Browser::Remote(_) => "printed for paste-back",
     }
 }

@@ -1,5 +1,5 @@
-//! A tiny in-test OIDC provider on `127.0.0.1:0` (discovery, JWKS, authorize, token, revoke)
-//! with knobs for the failures the sign-in must catch. Tokens follow the lab's canary
+//! A tiny in-test OIDC provider on `127.0.0.1:0` (discovery, JWKS, authorize, token, revoke,
+//! RFC 8628 device authorization) with knobs for the failures the sign-in must catch. Tokens follow the lab's canary
 //! convention: opaque values start `labsecret_`, JWTs start `eyJ`.
 
 use axum::extract::{Form, Query, State};
@@ -35,6 +35,10 @@ pub struct Knobs {
     /// Sign with the second key; publish it only when `publish_second` is set.
     pub sign_with_second: bool,
     pub publish_second: bool,
+    /// Advertise `device_authorization_endpoint`.
+    pub device: bool,
+    /// The token endpoint's answers to successive device-code polls; once empty, tokens.
+    pub device_answers: Vec<&'static str>,
 }
 
 impl Default for Knobs {
@@ -52,6 +56,8 @@ impl Default for Knobs {
             deny: false,
             sign_with_second: false,
             publish_second: false,
+            device: false,
+            device_answers: Vec::new(),
         }
     }
 }
@@ -66,6 +72,9 @@ struct Pending {
 struct Books {
     codes: HashMap<String, Pending>,
     refresh_tokens: HashSet<String>,
+    device_codes: HashSet<String>,
+    /// When each device-code poll arrived.
+    polls: Vec<std::time::Instant>,
     /// Every token/revocation request: form and Authorization header.
     requests: Vec<(HashMap<String, String>, Option<String>)>,
 }
@@ -96,6 +105,7 @@ impl TestIdp {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/revoke", post(revoke))
+            .route("/device_authorization", post(device_authorization))
             .with_state(idp.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         idp
@@ -107,6 +117,10 @@ impl TestIdp {
 
     pub fn requests(&self) -> Vec<(HashMap<String, String>, Option<String>)> {
         self.books.lock().unwrap().requests.clone()
+    }
+
+    pub fn polls(&self) -> Vec<std::time::Instant> {
+        self.books.lock().unwrap().polls.clone()
     }
 
     /// A signed ID token with these claims merged over sensible defaults.
@@ -159,6 +173,9 @@ async fn discovery(State(idp): State<TestIdp>) -> Response {
     });
     if k.revocation {
         doc["revocation_endpoint"] = json!(format!("{base}/revoke"));
+    }
+    if k.device {
+        doc["device_authorization_endpoint"] = json!(format!("{base}/device_authorization"));
     }
     axum::Json(doc).into_response()
 }
@@ -271,8 +288,54 @@ async fn token(
             }
             axum::Json(body).into_response()
         }
+        Some(super::device::DEVICE_CODE_GRANT) => device_poll(&idp, &f, at),
         _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
     }
+}
+
+/// RFC 8628 §3.1–3.2, with a 1 s interval so tests poll quickly.
+async fn device_authorization(
+    State(idp): State<TestIdp>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_string());
+    idp.books.lock().unwrap().requests.push((f.clone(), auth));
+    let code = format!("labsecret_dc_{}", uuid::Uuid::new_v4().simple());
+    idp.books.lock().unwrap().device_codes.insert(code.clone());
+    let uri = format!("{}/device", idp.issuer);
+    axum::Json(json!({
+        "device_code": code, "user_code": "BCDF-GHJK", "verification_uri": uri,
+        "verification_uri_complete": format!("{uri}?user_code=BCDF-GHJK"),
+        "expires_in": 60, "interval": 1,
+    }))
+    .into_response()
+}
+
+/// A device-code poll: the next scripted answer, else tokens (an ID token without nonce).
+fn device_poll(idp: &TestIdp, f: &HashMap<String, String>, at: String) -> Response {
+    let mut books = idp.books.lock().unwrap();
+    books.polls.push(std::time::Instant::now());
+    let code = f.get("device_code").cloned().unwrap_or_default();
+    if !books.device_codes.contains(&code) {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    let mut knobs = idp.knobs.lock().unwrap();
+    if !knobs.device_answers.is_empty() {
+        return oauth_error(StatusCode::BAD_REQUEST, knobs.device_answers.remove(0));
+    }
+    drop(knobs);
+    books.device_codes.remove(&code);
+    drop(books);
+    let id_token = idp.id_token(None, json!({}));
+    let rt = idp.new_refresh_token();
+    axum::Json(
+        json!({"access_token": at, "token_type": "Bearer", "expires_in": 300,
+                      "id_token": id_token, "refresh_token": rt}),
+    )
+    .into_response()
 }
 
 async fn revoke(

@@ -50,7 +50,9 @@ pub(crate) struct Endpoint<'a> {
 }
 
 impl Endpoint<'_> {
-    async fn post(
+    /// One POST with client authentication; 5xx and `temporarily_unavailable` become
+    /// `Unreachable`, any other answer is the caller's to read.
+    pub(crate) async fn post(
         &self,
         trace: &Trace,
         kind: StepKind,
@@ -153,7 +155,7 @@ impl Endpoint<'_> {
 }
 
 /// A stand-in error body when the server's answer was not RFC 6749 JSON.
-fn not_oauth(status: u16) -> OAuthError {
+pub(crate) fn not_oauth(status: u16) -> OAuthError {
     OAuthError {
         error: "invalid_response".into(),
         error_description: Some(format!("HTTP {status} without an OAuth error body")),

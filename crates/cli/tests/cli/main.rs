@@ -11,6 +11,8 @@ use lanyard_lab::{Faults, Lab, LabOptions};
 
 const CANARY: &str = "labsecret_";
 
+mod remote_login;
+
 struct Cli<'a> {
     policy: &'a Path,
     state: &'a Path,
