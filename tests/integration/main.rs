@@ -10,5 +10,6 @@ mod faults;
 mod grants;
 mod keyring;
 mod legacy;
+mod pinning;
 mod renewal;
 mod security;
