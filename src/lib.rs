@@ -2,6 +2,7 @@
 //! renewal, storage and redacted traces. No UI, no CLI parsing, no printing: the hosts
 //! (`crates/cli`, `src-tauri`) call into this crate and render what it returns.
 
+pub mod admin;
 pub mod classify;
 pub mod client_auth;
 pub mod clock;

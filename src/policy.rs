@@ -146,6 +146,10 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, PolicyError> {
     if managed.exists() {
         return Ok(managed);
     }
+    // What an MDM deployed: macOS managed preferences, the Windows registry.
+    if let Some(deployed) = crate::admin::managed::deployed_elsewhere() {
+        return Ok(deployed);
+    }
     if let Some(user) = dirs::config_dir().map(|d| d.join("lanyard").join("policy.json"))
         && user.exists()
     {
@@ -154,10 +158,12 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, PolicyError> {
     Err(PolicyError::NotFound(managed.display().to_string()))
 }
 
+/// Reads and validates the policy at `path`: a JSON file, or any form `lanyard policy export`
+/// writes (read back by `admin::managed`), or the Windows registry location.
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Unreadable {
+    let text = crate::admin::managed::read_text(path).map_err(|e| PolicyError::Unreadable {
         path: path.display().to_string(),
-        why: e.to_string(),
+        why: e.reason().to_string(),
     })?;
     parse(&text, path)
 }

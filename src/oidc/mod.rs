@@ -12,7 +12,7 @@ mod callback;
 mod error;
 mod http_adapter;
 mod id_token;
-mod metadata;
+pub(crate) mod metadata;
 mod token;
 
 #[cfg(test)]
