@@ -1,6 +1,7 @@
 //! The `lanyard` command: clap → core → text or JSON. Thin by design: every command body
 //! opens the engine, calls one core function, and renders what it returns.
 
+mod policy_cmd;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +61,11 @@ enum Command {
         home: Option<PathBuf>,
         #[command(subcommand)]
         action: LegacyAction,
+    },
+    /// The admin's policy tools: init, add a connector, check, export for an MDM.
+    Policy {
+        #[command(subcommand)]
+        action: policy_cmd::PolicyAction,
     },
     /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
     /// support ticket (no token, code or secret; token-like values become short hashes).
@@ -124,6 +130,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, EngineError> {
+    // The admin's tools work on the policy file itself, so they run without the engine.
+    if let Command::Policy { action } = cli.command {
+        return Ok(policy_cmd::run(action, cli.policy, cli.json).await);
+    }
     let engine = Lanyard::open(Options {
         policy_path: cli.policy.clone(),
         state_dir: cli.state_dir.clone(),
@@ -204,6 +214,8 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::doctor(&report, cli.json);
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
+        // Handled above, before the engine opens: the policy may not exist yet.
+        Command::Policy { .. } => Ok(0),
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());
