@@ -7,6 +7,7 @@
 //! state file) and `view/` (what hosts render); `engine/` (session, connectors, renewal);
 //! then the features built on them: `legacy/` and `diagnose/`.
 
+pub mod admin;
 pub mod clock;
 pub mod diagnose;
 pub mod engine;

@@ -34,6 +34,14 @@ pub struct ConnectorConfig {
     pub token_endpoint_auth_method: AuthMethod,
     /// `None`: use the `WWW-Authenticate` scope, else the PRM `scopes_supported`.
     pub scopes: Option<Vec<String>>,
+    /// The only authorization server this connector's ID-JAG and client credentials may go to
+    /// (compared character for character with the issuer its PRM names). `None`: pinned on
+    /// first use to the issuer recorded in state.
+    pub as_issuer: Option<String>,
+    /// An origin other than the issuer's where the AS's `token_endpoint` may live
+    /// (e.g. Google: issuer `https://accounts.google.com`, token endpoint on
+    /// `https://oauth2.googleapis.com`). `None`: the token endpoint must share the issuer's origin.
+    pub token_endpoint_origin: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -54,6 +62,16 @@ impl AuthMethod {
             Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
+}
+
+/// Connector ids the engine uses for its own records (trace files `sign-in.json` …): a
+/// connector with one of these ids would overwrite the session's record. Compared without
+/// regard to ASCII case, because trace files live on case-insensitive disks on macOS/Windows.
+pub const RESERVED_IDS: &[&str] = &["sign-in", "session-refresh", "sign-out"];
+
+/// Whether `id` is one of [`RESERVED_IDS`].
+pub fn is_reserved_id(id: &str) -> bool {
+    RESERVED_IDS.iter().any(|r| r.eq_ignore_ascii_case(id))
 }
 
 /// Where a client secret comes from. Inline values are wrapped in `Secret` at once.
@@ -128,6 +146,10 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, PolicyError> {
     if managed.exists() {
         return Ok(managed);
     }
+    // What an MDM deployed: macOS managed preferences, the Windows registry.
+    if let Some(deployed) = crate::admin::managed::deployed_elsewhere() {
+        return Ok(deployed);
+    }
     if let Some(user) = dirs::config_dir().map(|d| d.join("lanyard").join("policy.json"))
         && user.exists()
     {
@@ -136,10 +158,12 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, PolicyError> {
     Err(PolicyError::NotFound(managed.display().to_string()))
 }
 
+/// Reads and validates the policy at `path`: a JSON file, or any form `lanyard policy export`
+/// writes (read back by `admin::managed`), or the Windows registry location.
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Unreadable {
+    let text = crate::admin::managed::read_text(path).map_err(|e| PolicyError::Unreadable {
         path: path.display().to_string(),
-        why: e.to_string(),
+        why: e.reason().to_string(),
     })?;
     parse(&text, path)
 }
@@ -196,6 +220,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
                 "expected letters, digits, '-' or '_'".into(),
             ));
         }
+        if is_reserved_id(&c.id) {
+            return Err(invalid(
+                at("id"),
+                format!(
+                    "\"{}\" is reserved for Lanyard's own records ({}); choose another id",
+                    c.id,
+                    RESERVED_IDS.join(", ")
+                ),
+            ));
+        }
         if !seen.insert(c.id.clone()) {
             return Err(invalid(
                 at("id"),
@@ -217,6 +251,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
                 "each scope is one non-empty word".into(),
             ));
         }
+        if c.scopes.as_ref().is_some_and(Vec::is_empty) {
+            return Err(invalid(
+                at("scopes"),
+                "list at least one scope, or leave the key out to let the server decide".into(),
+            ));
+        }
+        if let Some(issuer) = &c.as_issuer {
+            check_url(issuer).map_err(|why| invalid(at("as_issuer"), why))?;
+        }
+        let token_endpoint_origin = c
+            .token_endpoint_origin
+            .as_deref()
+            .map(check_origin)
+            .transpose()
+            .map_err(|why| invalid(at("token_endpoint_origin"), why))?;
         connectors.push(ConnectorConfig {
             name: c.name.unwrap_or_else(|| c.id.clone()),
             id: c.id,
@@ -225,6 +274,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
             client_secret: c.client_secret.map(RawSecret::into_source),
             token_endpoint_auth_method: method,
             scopes: c.scopes,
+            as_issuer: c.as_issuer,
+            token_endpoint_origin,
         });
     }
 
@@ -241,11 +292,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
     })
 }
 
-fn check_url(value: &str) -> Result<url::Url, String> {
+pub(crate) fn check_url(value: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(value).map_err(|e| format!("expected an absolute URL ({e})"))?;
     crate::http::check_endpoint(&url).map_err(|_| {
         "expected an https URL (plain http is allowed only for 127.0.0.1/localhost)".to_string()
     })?;
+    Ok(url)
+}
+
+/// An origin (`https://host[:port]`), nothing after it.
+pub(crate) fn check_origin(value: &str) -> Result<url::Url, String> {
+    let url = check_url(value)?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if !bare
+        || !value
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(&url.origin().ascii_serialization())
+    {
+        return Err("expected an origin only, like https://tokens.example.com (no path)".into());
+    }
     Ok(url)
 }
 
@@ -295,6 +360,8 @@ struct RawConnector {
     client_secret: Option<RawSecret>,
     token_endpoint_auth_method: Option<AuthMethod>,
     scopes: Option<Vec<String>>,
+    as_issuer: Option<String>,
+    token_endpoint_origin: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -400,6 +467,54 @@ mod tests {
         let e = err_of(&GOOD.replace(r#""client_secret": {"env": "ACME_SECRET"}, "#, ""));
         assert!(
             e.contains("idp.client_secret") && e.contains("required"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reserved_ids_are_refused_with_the_key_path() {
+        for id in ["sign-in", "session-refresh", "sign-out", "Sign-In"] {
+            let e = err_of(&GOOD.replace("\"id\": \"asana\"", &format!("\"id\": \"{id}\"")));
+            assert!(
+                e.contains("connectors[1].id") && e.contains("reserved") && e.contains(id),
+                "{e}"
+            );
+        }
+        // Every flow name the diagnostics read back as a session trace is reserved.
+        for name in crate::diagnose::doctor::SESSION_TRACES {
+            assert!(is_reserved_id(name), "{name} is not reserved");
+        }
+        assert!(!is_reserved_id("sign_in") && !is_reserved_id("linear"));
+    }
+
+    #[test]
+    fn as_issuer_and_token_endpoint_origin_are_read_and_checked() {
+        let pinned = GOOD.replace(
+            "\"scopes\": [\"default\"]",
+            "\"scopes\": [\"default\"], \"as_issuer\": \"https://app.asana.com/\", \"token_endpoint_origin\": \"https://tokens.asana.com\"",
+        );
+        let p = parse_str(&pinned).unwrap();
+        // Kept exactly as written: the trailing slash is part of the issuer.
+        assert_eq!(
+            p.connectors[1].as_issuer.as_deref(),
+            Some("https://app.asana.com/")
+        );
+        assert_eq!(
+            p.connectors[1]
+                .token_endpoint_origin
+                .as_ref()
+                .map(|u| u.origin().ascii_serialization()),
+            Some("https://tokens.asana.com".into())
+        );
+        assert!(p.connectors[0].as_issuer.is_none());
+        let e = err_of(&pinned.replace("https://app.asana.com/", "http://app.asana.com"));
+        assert!(
+            e.contains("connectors[1].as_issuer") && e.contains("https"),
+            "{e}"
+        );
+        let e = err_of(&pinned.replace("https://tokens.asana.com", "https://tokens.asana.com/v1"));
+        assert!(
+            e.contains("connectors[1].token_endpoint_origin") && e.contains("origin"),
             "{e}"
         );
     }

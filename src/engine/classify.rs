@@ -117,6 +117,21 @@ fn discovery(e: &DiscoveryError, who: &str) -> Row {
             "issuer_mismatch",
             admin("names an authorization server whose metadata claims a different issuer"),
         ),
+        DiscoveryError::AsIssuerNotAllowed { .. } => (
+            Misconfigured,
+            "as_issuer_not_allowed",
+            admin("names an authorization server the policy does not allow (as_issuer)"),
+        ),
+        DiscoveryError::AsIssuerChanged { .. } => (
+            Misconfigured,
+            "as_issuer_changed",
+            admin("now names a different authorization server than the one that granted access"),
+        ),
+        DiscoveryError::TokenEndpointOtherOrigin { .. } => (
+            Misconfigured,
+            "token_endpoint_other_origin",
+            admin("uses a token endpoint on another site than its authorization server"),
+        ),
         DiscoveryError::InvalidMetadata { .. } => (
             Misconfigured,
             "invalid_metadata",

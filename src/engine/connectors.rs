@@ -23,10 +23,14 @@ pub(super) struct Connectors {
 
 impl Connectors {
     pub fn new(ctx: Context) -> Self {
-        Self {
-            ctx,
-            cache: MetadataCache::default(),
+        let cache = MetadataCache::default();
+        // The authorization servers that granted before stay pinned across restarts
+        // (issue 10 item 3): a server that now names another AS is refused.
+        match ctx.dir.load() {
+            Ok(state) => cache.recall_grants(&state),
+            Err(e) => tracing::warn!("could not read the recorded authorization servers: {e}"),
         }
+        Self { ctx, cache }
     }
 
     fn configs(&self, ids: &[String]) -> Vec<ConnectorConfig> {

@@ -12,7 +12,7 @@ use url::Url;
 use crate::classify::{Failure, classify_named, wants_fresh_subject};
 use crate::client_auth::ClientAuth;
 use crate::connector::{Grant, Resolution, Stage};
-use crate::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
+use crate::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover_for};
 use crate::http::Http;
 use crate::policy::ConnectorConfig;
 use crate::protocol::jwt_bearer::{RedeemedToken, redeem_id_jag};
@@ -79,7 +79,7 @@ async fn run(
     subject: SubjectToken<'_>,
     trace: &Trace,
 ) -> Result<Grant, Failure> {
-    let meta = discover(ctx.http, &connector.mcp_url, ctx.cache, trace)
+    let meta = discover_for(ctx.http, connector, ctx.cache, trace)
         .instrument(tracing::info_span!("discovery"))
         .await
         .map_err(Failure::Discovery)?;
@@ -115,6 +115,9 @@ async fn run(
         .instrument(tracing::info_span!("mcp"))
         .await
         .map_err(Failure::Mcp)?;
+    // Pin on first use: from now on only this AS may receive this connector's credentials.
+    ctx.cache
+        .remember_grant(&connector.mcp_url, &meta.as_issuer);
     Ok(Grant {
         access_token: token.access_token,
         expires_at: token.expires_at,

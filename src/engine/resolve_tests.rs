@@ -92,6 +92,8 @@ fn connector(stub: &Stub) -> ConnectorConfig {
         client_secret: None,
         token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
         scopes: None,
+        as_issuer: None,
+        token_endpoint_origin: None,
     }
 }
 

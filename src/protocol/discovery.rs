@@ -69,6 +69,23 @@ pub enum DiscoveryError {
     InvalidMetadata { what: &'static str, why: String },
     #[error("{what} {url} is not https (plain http is only allowed on loopback)")]
     InsecureEndpoint { what: &'static str, url: String },
+    /// The PRM names another AS than the policy's `as_issuer` (issue: a malicious or
+    /// compromised MCP server steering the ID-JAG and client credentials elsewhere).
+    #[error(
+        "the MCP server's metadata names authorization server {named}, but the policy pins this connector to {pinned} (as_issuer); refused to send credentials there"
+    )]
+    AsIssuerNotAllowed { pinned: String, named: String },
+    /// The PRM names another AS than the one that granted access before (pinned on first use).
+    #[error(
+        "the MCP server's metadata now names authorization server {named}, but access was granted by {recorded} before; refused to send credentials there (if the move is genuine, the admin sets as_issuer to the new issuer in the policy)"
+    )]
+    AsIssuerChanged { recorded: String, named: String },
+    /// The AS's token endpoint is on another origin than its issuer, and the policy did not
+    /// allow that origin (`token_endpoint_origin`).
+    #[error(
+        "authorization server {issuer} puts its token_endpoint on {origin}, another origin than its issuer; refused (the policy's token_endpoint_origin can allow it)"
+    )]
+    TokenEndpointOtherOrigin { issuer: String, origin: String },
     /// Set by the resolver, not `discover`: the AS does not offer the ID-JAG grant.
     #[error(
         "authorization server {issuer} does not advertise the ID-JAG grant profile or jwt-bearer"
@@ -76,11 +93,13 @@ pub enum DiscoveryError {
     NoIdJagSupport { issuer: String },
 }
 
-/// Discovered metadata per MCP URL (TTL [`METADATA_TTL`]) and per-AS wire quirks.
+/// Discovered metadata per MCP URL (TTL [`METADATA_TTL`]), per-AS wire quirks, and the
+/// issuer each MCP URL was granted by (pin on first use; never expires with the metadata).
 #[derive(Debug, Default)]
 pub struct MetadataCache {
     entries: Mutex<HashMap<String, ConnectorMetadata>>,
     client_id_in_body: Mutex<HashSet<String>>,
+    granted_by: Mutex<HashMap<String, String>>,
 }
 
 impl MetadataCache {
@@ -111,6 +130,34 @@ impl MetadataCache {
             .remove(mcp_url.as_str());
     }
 
+    /// The issuer that granted access for `mcp_url` before, if any.
+    pub fn granted_by(&self, mcp_url: &Url) -> Option<String> {
+        self.granted_by
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(mcp_url.as_str())
+            .cloned()
+    }
+
+    /// `issuer` granted access for `mcp_url`: from now on the connector is pinned to it.
+    pub fn remember_grant(&self, mcp_url: &Url, issuer: &str) {
+        self.granted_by
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(mcp_url.to_string(), issuer.to_string());
+    }
+
+    /// Loads the pins recorded in the state file (each connector's `as_issuer` after a grant),
+    /// so a pin survives restarts.
+    pub fn recall_grants(&self, state: &crate::state::State) {
+        let mut pins = self.granted_by.lock().unwrap_or_else(|e| e.into_inner());
+        for record in state.connectors.values() {
+            if let Some(issuer) = &record.as_issuer {
+                pins.insert(record.mcp_url.clone(), issuer.clone());
+            }
+        }
+    }
+
     /// This AS rejected Basic without `client_id` in the body once: send it from now on.
     pub fn wants_client_id_in_body(&self, issuer: &str) -> bool {
         self.client_id_in_body
@@ -127,16 +174,114 @@ impl MetadataCache {
     }
 }
 
-/// Discovers (or reuses cached) metadata for the MCP server at `mcp_url`.
+/// Which authorization server a connector may use, and where its token endpoint may live.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsBinding<'a> {
+    /// The policy's `as_issuer`: this AS and no other.
+    pub pinned: Option<&'a str>,
+    /// The issuer that granted access before (used when the policy pins nothing).
+    pub granted_by: Option<&'a str>,
+    /// The policy's `token_endpoint_origin`: a second origin the token endpoint may be on.
+    pub token_endpoint_origin: Option<&'a Url>,
+}
+
+impl AsBinding<'_> {
+    /// Refuses an issuer other than the pinned (else previously granting) one.
+    fn check_issuer(&self, named: &str) -> Result<(), DiscoveryError> {
+        match (self.pinned, self.granted_by) {
+            (Some(pinned), _) if pinned != named => Err(DiscoveryError::AsIssuerNotAllowed {
+                pinned: pinned.to_string(),
+                named: crate::trace::scrub(named),
+            }),
+            (None, Some(recorded)) if recorded != named => Err(DiscoveryError::AsIssuerChanged {
+                recorded: recorded.to_string(),
+                named: crate::trace::scrub(named),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The token endpoint receives the ID-JAG and client credentials: it must be on the
+    /// issuer's origin (the one the binding vouches for) or the one the policy allows.
+    fn check_token_endpoint(&self, meta: &ConnectorMetadata) -> Result<(), DiscoveryError> {
+        let origin = meta.token_endpoint.origin();
+        let issuer_origin = Url::parse(&meta.as_issuer).map(|u| u.origin()).ok();
+        let allowed = self.token_endpoint_origin.map(Url::origin);
+        if Some(&origin) == issuer_origin.as_ref() || Some(&origin) == allowed.as_ref() {
+            return Ok(());
+        }
+        Err(DiscoveryError::TokenEndpointOtherOrigin {
+            issuer: meta.as_issuer.clone(),
+            origin: origin.ascii_serialization(),
+        })
+    }
+}
+
+/// Discovers (or reuses cached) metadata for a policy connector, bound to the authorization
+/// server its policy entry pins (`as_issuer`), else to the one that granted it before.
+pub async fn discover_for(
+    http: &Http,
+    connector: &crate::policy::ConnectorConfig,
+    cache: &MetadataCache,
+    trace: &Trace,
+) -> Result<ConnectorMetadata, DiscoveryError> {
+    let granted_by = cache.granted_by(&connector.mcp_url);
+    let binding = AsBinding {
+        pinned: connector.as_issuer.as_deref(),
+        granted_by: granted_by.as_deref(),
+        token_endpoint_origin: connector.token_endpoint_origin.as_ref(),
+    };
+    discover_bound(http, &connector.mcp_url, Some(&binding), cache, trace).await
+}
+
+/// Discovers (or reuses cached) metadata for the MCP server at `mcp_url`, whatever AS it names
+/// (legacy revocation, conformance). Connectors of the policy use [`discover_for`].
 pub async fn discover(
     http: &Http,
     mcp_url: &Url,
     cache: &MetadataCache,
     trace: &Trace,
 ) -> Result<ConnectorMetadata, DiscoveryError> {
+    discover_bound(http, mcp_url, None, cache, trace).await
+}
+
+/// [`discover`], refusing what `binding` does not allow before any request reaches that AS.
+pub async fn discover_bound(
+    http: &Http,
+    mcp_url: &Url,
+    binding: Option<&AsBinding<'_>>,
+    cache: &MetadataCache,
+    trace: &Trace,
+) -> Result<ConnectorMetadata, DiscoveryError> {
     if let Some(hit) = cache.get(mcp_url, http.clock().now()) {
+        if let Some(b) = binding {
+            b.check_issuer(&hit.as_issuer)?;
+            b.check_token_endpoint(&hit)?;
+        }
         return Ok(hit);
     }
+    let (meta, _) = fetch(http, mcp_url, binding, trace).await?;
+    cache.insert(mcp_url, meta.clone());
+    Ok(meta)
+}
+
+/// A fresh discovery for onboarding (`lanyard policy add`): the metadata exactly as the
+/// engine would find it, and the PRM's `resource_name` (RFC 9728 §2) to name the connector.
+pub async fn discover_resource(
+    http: &Http,
+    mcp_url: &Url,
+    trace: &Trace,
+) -> Result<(ConnectorMetadata, Option<String>), DiscoveryError> {
+    fetch(http, mcp_url, None, trace).await
+}
+
+/// Probe → PRM → (binding checked) → AS metadata → (token endpoint checked), uncached.
+async fn fetch(
+    http: &Http,
+    mcp_url: &Url,
+    binding: Option<&AsBinding<'_>>,
+    trace: &Trace,
+) -> Result<(ConnectorMetadata, Option<String>), DiscoveryError> {
     let (prm, challenge) = match probe(http, mcp_url, trace).await {
         Ok(challenge) => (
             protected_resource_metadata(http, mcp_url, challenge.as_ref(), trace).await?,
@@ -164,10 +309,26 @@ pub async fn discover(
                 what: "protected-resource metadata",
                 why: "authorization_servers is empty".into(),
             })?;
+    if let Some(b) = binding {
+        b.check_issuer(&issuer).inspect_err(|_| {
+            trace.annotate_last(
+                StepKind::ProtectedResourceMetadata,
+                "names another authorization server than the pinned one: refused",
+            )
+        })?;
+    }
     let asm = authorization_server_metadata(http, mcp_url, &issuer, trace).await?;
+    let resource_name = prm.resource_name.clone().map(|n| crate::trace::scrub(&n));
     let meta = build(prm, asm, issuer, challenge, http.clock().now())?;
-    cache.insert(mcp_url, meta.clone());
-    Ok(meta)
+    if let Some(b) = binding {
+        b.check_token_endpoint(&meta).inspect_err(|_| {
+            trace.annotate_last(
+                StepKind::AuthorizationServerMetadata,
+                "token_endpoint on another origin than the issuer: refused",
+            )
+        })?;
+    }
+    Ok((meta, resource_name))
 }
 
 /// An `initialize` POST without a token; a conforming server answers 401 + challenge.
@@ -221,6 +382,7 @@ struct ProtectedResource {
     authorization_servers: Vec<String>,
     #[serde(default)]
     scopes_supported: Vec<String>,
+    resource_name: Option<String>,
 }
 
 async fn protected_resource_metadata(
@@ -518,3 +680,7 @@ pub(crate) mod stub_server;
 #[cfg(test)]
 #[path = "discovery_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "discovery_pin_tests.rs"]
+mod pin_tests;

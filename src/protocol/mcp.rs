@@ -147,6 +147,50 @@ fn transport_config(
     Ok(StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str()).custom_headers(headers))
 }
 
+/// `initialize` without a token, for the servers that let it through (some protect only
+/// their tools): the server's own name (`serverInfo.title`, else `name`), which `lanyard
+/// policy add` uses to name a connector. A server that wants a token answers `Unauthorized`.
+pub async fn anonymous_server_name(
+    http: &Http,
+    mcp_url: &Url,
+    trace: &Trace,
+) -> Result<Option<String>, McpError> {
+    let shown = redact_url(mcp_url);
+    if check_endpoint(mcp_url).is_err() {
+        return Err(McpError::InsecureEndpoint(shown));
+    }
+    let config = StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str());
+    let transport = StreamableHttpClientTransport::with_client(http.client().clone(), config);
+    let client_config = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("lanyard", env!("CARGO_PKG_VERSION")),
+    )
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE);
+    let (started_at, t0) = (http.clock().now(), Instant::now());
+    let init = match tokio::time::timeout(MCP_TIMEOUT, client_config.serve(transport)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(from_chain(&e)),
+        Err(_) => Err(McpError::Timeout(MCP_TIMEOUT)),
+    };
+    record(
+        trace,
+        StepKind::McpInitialize,
+        &shown,
+        started_at,
+        t0,
+        init.as_ref().map(|_| ()),
+    );
+    let client = init?;
+    let name = client
+        .peer_info()
+        .and_then(|info| info.server_info.clone())
+        .map(|server| server.title.unwrap_or(server.name));
+    let _ = tokio::time::timeout(Duration::from_secs(5), client.cancel()).await;
+    Ok(name
+        .map(|n: String| scrub(&n))
+        .filter(|n| !n.trim().is_empty()))
+}
+
 impl McpSession {
     /// `tools/list` (all pages), recorded as `McpToolsList`. A server without tools is fine.
     pub async fn tool_names(&mut self, trace: &Trace) -> Result<Vec<String>, McpError> {

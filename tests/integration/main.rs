@@ -10,6 +10,7 @@ mod faults;
 mod grants;
 mod keyring;
 mod legacy;
+mod pinning;
 mod renewal;
 mod responsive;
 mod security;

@@ -4,6 +4,7 @@
 mod legacy_cmd;
 mod pilot_cmd;
 mod pilot_render;
+mod policy_cmd;
 mod remote;
 mod render;
 
@@ -77,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         action: pilot_cmd::PilotAction,
     },
+    /// The admin's policy tools: init, add a connector, check, export for an MDM.
+    Policy {
+        #[command(subcommand)]
+        action: policy_cmd::PolicyAction,
+    },
     /// Explain what is wrong, step by step, and optionally write a bundle safe to attach to a
     /// support ticket (no token, code or secret; token-like values become short hashes).
     Doctor {
@@ -143,6 +149,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, EngineError> {
+    // The admin's tools work on the policy file itself, so they run without the engine.
+    if let Command::Policy { action } = cli.command {
+        return Ok(policy_cmd::run(action, cli.policy, cli.json).await);
+    }
     let engine = Lanyard::open(Options {
         policy_path: cli.policy.clone(),
         state_dir: cli.state_dir.clone(),
@@ -225,6 +235,8 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
         Command::Pilot { action } => pilot_cmd::run(&engine, action, cli.json).await,
+        // Handled above, before the engine opens: the policy may not exist yet.
+        Command::Policy { .. } => Ok(0),
         Command::DeviceKey => {
             let key = engine.device_key()?;
             render::json_line(&key.public_jwk());

@@ -483,6 +483,27 @@ pub(super) const TABLE: &[Entry] = &[
     ),
     e(
         Discovery,
+        "as_issuer_not_allowed",
+        "{who}'s protected-resource metadata names another authorization server than the policy's as_issuer, so Lanyard refused to send the ID-JAG and client credentials there",
+        SEND_BUNDLE,
+        "If {who} really moved to the authorization server named in the error, set as_issuer in {who}'s policy entry to it; otherwise treat {who}'s MCP server as compromised.",
+    ),
+    e(
+        Discovery,
+        "as_issuer_changed",
+        "{who}'s protected-resource metadata now names another authorization server than the one that granted access before, so Lanyard refused to send the ID-JAG and client credentials there",
+        SEND_BUNDLE,
+        "If {who} really moved to the new authorization server, set as_issuer in {who}'s policy entry to it (the error names both issuers); otherwise treat {who}'s MCP server as compromised.",
+    ),
+    e(
+        Discovery,
+        "token_endpoint_other_origin",
+        "{who}'s authorization server puts its token endpoint on another site than its issuer, so Lanyard refused to send credentials there",
+        SEND_BUNDLE,
+        "If that site belongs to the same vendor, allow it with token_endpoint_origin in {who}'s policy entry.",
+    ),
+    e(
+        Discovery,
         "no_id_jag_support",
         "{who}'s authorization server does not advertise the ID-JAG grant (authorization_grant_profiles_supported / jwt-bearer)",
         "{who} can't be connected zero-touch yet; connect it from the app that uses it.",

@@ -13,7 +13,7 @@ mod device;
 mod error;
 mod http_adapter;
 mod id_token;
-mod metadata;
+pub(crate) mod metadata;
 mod paste;
 mod remote;
 mod token;

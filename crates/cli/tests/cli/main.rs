@@ -3,6 +3,7 @@
 //! that no token ever appears in what it prints, even with debug logs on.
 
 mod pilot;
+mod policy;
 
 use std::path::Path;
 use std::process::{Command, Output};

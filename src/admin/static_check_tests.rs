@@ -1,0 +1,151 @@
+//! The static check reports every problem at once, each at its key path.
+
+use super::*;
+
+const GOOD: &str = r#"{
+  "idp": {"issuer": "https://acme.okta.com", "client_id": "0oa1",
+          "client_secret": {"env": "ACME_SECRET"}, "token_endpoint_auth_method": "client_secret_post"},
+  "connectors": [
+    {"id": "linear", "name": "Linear", "mcp_url": "https://mcp.linear.app/mcp",
+     "client_id": "lanyard", "client_secret": "s3cret"},
+    {"id": "asana", "mcp_url": "https://mcp.asana.com/v2/mcp", "client_id": "c",
+     "token_endpoint_auth_method": "private_key_jwt", "scopes": ["default"],
+     "as_issuer": "https://app.asana.com"}
+  ]}"#;
+
+fn paths_and_codes(text: &str) -> Vec<(String, String)> {
+    check_text(text)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.path, p.code))
+        .collect()
+}
+
+#[test]
+fn a_good_policy_has_no_problem() {
+    assert_eq!(paths_and_codes(GOOD), []);
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_path() {
+    let bad = r#"{
+      "idp": {"issuer": "http://acme.okta.com", "client_id": "", "scopes": ["email"],
+              "token_endpoint_auth_method": "client_secret_basic", "colour": "red"},
+      "connectors": [
+        {"id": "linear", "nmae": "Linear", "mcp_url": "https://mcp.linear.app/mcp",
+         "client_id": "lanyard", "client_secret": "s3cret", "token_endpoint_auth_method": "none"},
+        {"id": "Linear", "mcp_url": "https://mcp.linear.app/mcp", "client_id": "c",
+         "token_endpoint_auth_method": "client_secret_jwt"},
+        {"id": "sign-in", "mcp_url": "https://mcp.x.example/mcp", "client_id": "c",
+         "token_endpoint_auth_method": "client_secret_post", "scopes": ["a b"],
+         "client_secret": {"flie": "/x"}, "as_issuer": "not a url"}
+      ],
+      "extra": 1
+    }"#;
+    let got = paths_and_codes(bad);
+    let want = [
+        ("extra", "unknown_key"),
+        ("idp.colour", "unknown_key"),
+        ("idp.issuer", "insecure_url"),
+        ("idp.client_id", "bad_value"),
+        ("idp.client_secret", "secret_missing"),
+        ("idp.scopes", "bad_value"),
+        ("connectors[0].nmae", "unknown_key"),
+        ("connectors[0].client_secret", "secret_unused"),
+        ("connectors[1].id", "duplicate_id"),
+        ("connectors[1].mcp_url", "duplicate_url"),
+        ("connectors[1].token_endpoint_auth_method", "bad_value"),
+        ("connectors[2].id", "reserved_id"),
+        ("connectors[2].client_secret.flie", "unknown_key"),
+        ("connectors[2].client_secret", "wrong_type"),
+        ("connectors[2].client_secret", "secret_missing"),
+        ("connectors[2].scopes[0]", "bad_value"),
+        ("connectors[2].as_issuer", "bad_value"),
+    ];
+    for (path, code) in want {
+        assert!(
+            got.iter().any(|(p, c)| p == path && c == code),
+            "missing {path} {code} in {got:#?}"
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+}
+
+#[test]
+fn problems_say_what_to_change_and_name_their_connector() {
+    let text = GOOD
+        .replace("\"nmae\"", "")
+        .replace("\"name\": \"Linear\"", "\"nmae\": \"Linear\"");
+    let problems = check_text(&text).unwrap();
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(
+        p.line(),
+        "connectors[0].nmae: unknown key `nmae` → did you mean `name`?"
+    );
+    assert_eq!(p.connector.as_deref(), Some("linear"));
+    assert_eq!(p.found, super::super::problem::Found::Static);
+
+    let unused = GOOD.replace(
+        "\"private_key_jwt\", \"scopes\"",
+        "\"none\", \"client_secret\": \"x\", \"scopes\"",
+    );
+    let problems = check_text(&unused).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].fix.contains("every machine"),
+        "{}",
+        problems[0].fix
+    );
+}
+
+#[test]
+fn not_json_and_wrong_shapes() {
+    assert!(check_text("{").is_err());
+    assert_eq!(
+        paths_and_codes("[]"),
+        [("(top level)".into(), "wrong_type".into())]
+    );
+    assert_eq!(
+        paths_and_codes(r#"{"connectors": {}}"#),
+        [
+            ("idp".to_string(), "missing_key".to_string()),
+            ("connectors".to_string(), "wrong_type".to_string())
+        ]
+    );
+    let got =
+        paths_and_codes(r#"{"idp": {"issuer": "https://i"}, "connectors": [5, {"id": "x"}]}"#);
+    for want in [
+        "idp.client_id",
+        "connectors[0]",
+        "connectors[1].mcp_url",
+        "connectors[1].client_id",
+    ] {
+        assert!(got.iter().any(|(p, _)| p == want), "{want}: {got:?}");
+    }
+}
+
+#[test]
+fn the_static_check_agrees_with_the_engines_parser() {
+    // Whatever the static check accepts, the engine accepts; whatever it refuses, so does the engine.
+    let cases = [
+        GOOD.to_string(),
+        GOOD.replace("\"id\": \"asana\"", "\"id\": \"session-refresh\""),
+        GOOD.replace("\"scopes\": [\"default\"]", "\"scopes\": []"),
+        GOOD.replace("https://app.asana.com", "https://app.asana.com/x?y"),
+        GOOD.replace(
+            "\"c\",",
+            "\"c\", \"token_endpoint_origin\": \"https://t.example/path\",",
+        ),
+    ];
+    for text in cases {
+        let problems = check_text(&text).unwrap();
+        let parsed = crate::policy::parse(&text, std::path::Path::new("p.json"));
+        assert_eq!(
+            problems.is_empty(),
+            parsed.is_ok(),
+            "{problems:?} vs {:?}",
+            parsed.err()
+        );
+    }
+}
