@@ -104,6 +104,21 @@ pub async fn connect(
             return Err(err);
         }
     };
+    let client = initialize(http, config, &shown, trace).await?;
+    Ok(McpSession {
+        client,
+        shown,
+        clock: http.clock().clone(),
+    })
+}
+
+/// The `initialize` handshake over `config`, recorded as `McpInitialize` under `shown`.
+async fn initialize(
+    http: &Http,
+    config: StreamableHttpClientTransportConfig,
+    shown: &str,
+    trace: &Trace,
+) -> Result<rmcp::service::RunningService<rmcp::RoleClient, ClientConfig>, McpError> {
     let transport = StreamableHttpClientTransport::with_client(http.client().clone(), config);
     let client_config = ClientConfig::new(
         ClientCapabilities::default(),
@@ -111,7 +126,6 @@ pub async fn connect(
     )
     // 2026-07-28 dropped the initialize handshake; the proof asked for is initialize + tools/list.
     .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE);
-
     let (started_at, t0) = (http.clock().now(), Instant::now());
     let init = match tokio::time::timeout(MCP_TIMEOUT, client_config.serve(transport)).await {
         Ok(Ok(client)) => Ok(client),
@@ -121,16 +135,12 @@ pub async fn connect(
     record(
         trace,
         StepKind::McpInitialize,
-        &shown,
+        shown,
         started_at,
         t0,
         init.as_ref().map(|_| ()),
     );
-    Ok(McpSession {
-        client: init?,
-        shown,
-        clock: http.clock().clone(),
-    })
+    init
 }
 
 /// rmcp's transport settings for `mcp_url` with the bearer token. The token travels as a
@@ -160,27 +170,7 @@ pub async fn anonymous_server_name(
         return Err(McpError::InsecureEndpoint(shown));
     }
     let config = StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str());
-    let transport = StreamableHttpClientTransport::with_client(http.client().clone(), config);
-    let client_config = ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("lanyard", env!("CARGO_PKG_VERSION")),
-    )
-    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE);
-    let (started_at, t0) = (http.clock().now(), Instant::now());
-    let init = match tokio::time::timeout(MCP_TIMEOUT, client_config.serve(transport)).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(from_chain(&e)),
-        Err(_) => Err(McpError::Timeout(MCP_TIMEOUT)),
-    };
-    record(
-        trace,
-        StepKind::McpInitialize,
-        &shown,
-        started_at,
-        t0,
-        init.as_ref().map(|_| ()),
-    );
-    let client = init?;
+    let client = initialize(http, config, &shown, trace).await?;
     let name = client
         .peer_info()
         .and_then(|info| info.server_info.clone())
