@@ -10,6 +10,9 @@ use crate::secret::Secret;
 pub struct Policy {
     pub idp: IdpConfig,
     pub connectors: Vec<ConnectorConfig>,
+    /// The admin's own pilot machine: the app opens on the Admin pilot page. Local to that
+    /// one machine, so `policy export` (what a fleet receives) leaves it out.
+    pub pilot_machine: bool,
     /// Where it was loaded from (shown by `status` and `doctor`).
     pub source: PathBuf,
 }
@@ -288,6 +291,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
             scopes,
         },
         connectors,
+        pilot_machine: raw.pilot_machine,
         source: path.to_path_buf(),
     })
 }
@@ -338,6 +342,8 @@ struct RawPolicy {
     idp: RawIdp,
     #[serde(default)]
     connectors: Vec<RawConnector>,
+    #[serde(default)]
+    pilot_machine: bool,
 }
 
 #[derive(Deserialize)]

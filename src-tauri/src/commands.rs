@@ -104,13 +104,14 @@ pub async fn refresh(
 
 #[tauri::command]
 pub fn get_settings<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Settings {
+    let engine = state.engine().ok();
     Settings {
         autostart: app.autolaunch().is_enabled().unwrap_or(false),
         session_warning_minutes: state.session_warning_minutes,
-        policy_path: state
-            .engine()
-            .ok()
+        policy_path: engine
+            .as_ref()
             .map(|e| e.policy().source.display().to_string()),
+        pilot_machine: engine.is_some_and(|e| e.policy().pilot_machine),
     }
 }
 

@@ -74,4 +74,6 @@ pub struct Settings {
     /// Minutes before the IdP session lapses at which the user is warned.
     pub session_warning_minutes: i64,
     pub policy_path: Option<String>,
+    /// The policy marks this as the admin's pilot machine: the window opens on Admin pilot.
+    pub pilot_machine: bool,
 }

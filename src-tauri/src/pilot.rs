@@ -31,9 +31,8 @@ pub struct PilotState {
 pub async fn pilot_policy_check(
     state: State<'_, AppState>,
 ) -> Result<PolicyCheckSection, AppError> {
-    let engine = state.engine()?;
-    let doctor = lanyard::diagnose::doctor::doctor(&engine).await;
-    Ok(PolicyCheckSection::from(&doctor.policy))
+    // Static and live, as `lanyard policy check` does: the admin is about to pilot this policy.
+    Ok(report::policy_check(&state.engine()?, true).await)
 }
 
 /// Signs in each user in a throw-away profile and resolves every connector; `expected` is the

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::problem::{Problem, closest, join};
 use crate::policy::{self, AuthMethod, is_reserved_id};
 
-const ROOT_KEYS: &[&str] = &["idp", "connectors"];
+const ROOT_KEYS: &[&str] = &["idp", "connectors", "pilot_machine"];
 const IDP_KEYS: &[&str] = &[
     "issuer",
     "client_id",
@@ -77,6 +77,9 @@ pub fn check_value(root: &Value) -> Vec<Problem> {
         None => {}
         Some(Value::Array(items)) => check_connectors(items, &mut out),
         Some(_) => out.push(wrong_type("connectors", "an array of connector objects")),
+    }
+    if map.get("pilot_machine").is_some_and(|v| !v.is_boolean()) {
+        out.push(wrong_type("pilot_machine", "true or false"));
     }
     out
 }

@@ -149,3 +149,27 @@ fn the_static_check_agrees_with_the_engines_parser() {
         );
     }
 }
+
+#[test]
+fn pilot_machine_is_a_known_boolean() {
+    let marked = GOOD.replacen('{', r#"{"pilot_machine": true, "#, 1);
+    assert_eq!(paths_and_codes(&marked), []);
+    let policy = policy::parse(&marked, std::path::Path::new("p.json")).unwrap();
+    assert!(policy.pilot_machine);
+    // One machine's marker, not the fleet's: exports leave it out.
+    let export = crate::admin::export::export(&policy, crate::admin::export::Format::Json).unwrap();
+    assert!(!String::from_utf8_lossy(&export[0].bytes).contains("pilot_machine"));
+    assert!(
+        !policy::parse(GOOD, std::path::Path::new("p.json"))
+            .unwrap()
+            .pilot_machine
+    );
+
+    let quoted = GOOD.replacen('{', r#"{"pilot_machine": "yes", "#, 1);
+    assert_eq!(
+        paths_and_codes(&quoted),
+        [("pilot_machine".to_string(), "wrong_type".to_string())]
+    );
+    let err = policy::parse(&quoted, std::path::Path::new("p.json")).unwrap_err();
+    assert!(err.to_string().contains("pilot_machine"), "{err}");
+}

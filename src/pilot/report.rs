@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use super::matrix::Matrix;
 use super::timing::FlowTiming;
+use crate::admin::check::{self, CheckReport};
+use crate::admin::problem::Severity;
 use crate::diagnose::bundle::{self, BundleError};
 use crate::diagnose::doctor::{self, Environment};
 use crate::diagnose::readiness::{self, ReadinessReport};
@@ -41,10 +43,14 @@ pub struct PolicyProblem {
     /// What to change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Works, but not fully (a connector not zero-touch yet, no revocation endpoint): reported,
+    /// not counted as a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
-/// The policy-check section. Any checker can feed it: today the doctor's static checks
-/// (`From<&doctor::PolicyCheck>`); `lanyard policy check` (src/admin) plugs in the same way.
+/// The policy-check section: `lanyard policy check` (src/admin) on the policy the engine runs
+/// with, or the doctor's static checks when that file can't be read again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyCheckSection {
     pub source: String,
@@ -65,8 +71,54 @@ impl From<&doctor::PolicyCheck> for PolicyCheckSection {
                     path: None,
                     message: p.clone(),
                     fix: None,
+                    warning: false,
                 })
                 .collect(),
+        }
+    }
+}
+
+impl From<&CheckReport> for PolicyCheckSection {
+    fn from(r: &CheckReport) -> Self {
+        let scope = if r.live {
+            "static and live checks"
+        } else {
+            "static checks"
+        };
+        Self {
+            source: r.policy.clone(),
+            checked_by: format!("{scope} (lanyard policy check)"),
+            problems: r
+                .problems
+                .iter()
+                .map(|p| PolicyProblem {
+                    path: Some(p.path.clone()),
+                    message: p.message.clone(),
+                    fix: (!p.fix.is_empty()).then(|| p.fix.clone()),
+                    warning: p.severity == Severity::Warning,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl PolicyCheckSection {
+    /// Problems that stop something from working (warnings aside).
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| !p.warning).count()
+    }
+}
+
+/// The admin's policy check on the policy `admin` runs with: static, and live when `live`
+/// (IdP and every connector's server). Falls back to the doctor's static checks when the
+/// file can no longer be read (moved or edited since the engine loaded it).
+pub async fn policy_check(admin: &Lanyard, live: bool) -> PolicyCheckSection {
+    let http = crate::http::Http::new(crate::clock::system());
+    match check::check_file(&http, &admin.policy().source, live).await {
+        Ok(report) => PolicyCheckSection::from(&report),
+        Err(e) => {
+            tracing::warn!(error = %e, "policy check: the policy file can't be read again");
+            PolicyCheckSection::from(&doctor::doctor(admin).await.policy)
         }
     }
 }
@@ -130,9 +182,10 @@ pub struct ReportInputs {
 /// Gathers the report. Reads the admin's state, traces and tokens; changes nothing.
 pub async fn gather(admin: &Lanyard, inputs: ReportInputs) -> PilotReport {
     let doctor = doctor::doctor(admin).await;
-    let policy_check = inputs
-        .policy_check
-        .unwrap_or_else(|| PolicyCheckSection::from(&doctor.policy));
+    let policy_check = match inputs.policy_check {
+        Some(given) => given,
+        None => policy_check(admin, inputs.readiness).await,
+    };
     let readiness = if inputs.readiness {
         readiness_all(admin).await
     } else {

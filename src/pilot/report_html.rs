@@ -105,7 +105,7 @@ fn summary(out: &mut String, r: &PilotReport) {
             "connectors ready",
         );
     }
-    tile(r.policy_check.problems.len().to_string(), "policy problems");
+    tile(r.policy_check.errors().to_string(), "policy problems");
     tile(
         r.legacy.found_now.to_string(),
         "legacy tokens on this machine",
@@ -186,11 +186,12 @@ fn policy(out: &mut String, p: &PolicyCheckSection) {
             .as_deref()
             .map(|f| format!(" → {}", esc(f)))
             .unwrap_or_default();
-        let _ = write!(
-            out,
-            "<li><span class=\"bad\">✗ Problem:</span> {at}{}{fix}</li>",
-            esc(&problem.message)
-        );
+        let mark = if problem.warning {
+            "<span class=\"warn\">⚠ Warning:</span>"
+        } else {
+            "<span class=\"bad\">✗ Problem:</span>"
+        };
+        let _ = write!(out, "<li>{mark} {at}{}{fix}</li>", esc(&problem.message));
     }
     out.push_str("</ul>");
 }

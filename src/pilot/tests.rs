@@ -343,6 +343,7 @@ fn sample_report(matrix: Matrix) -> report::PilotReport {
                 path: Some("idp.client_secret".into()),
                 message: "secret labsecret_cs_leaked is set but unused".into(),
                 fix: Some("remove it".into()),
+                warning: false,
             }],
         },
         readiness: vec![],

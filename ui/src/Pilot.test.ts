@@ -40,6 +40,21 @@ function cellOf(connector: string, user: string): HTMLElement {
 }
 
 describe('Admin pilot page', () => {
+  it('is the first page on a machine the policy marks as the pilot machine, and only there', async () => {
+    const user = userEvent.setup();
+    const { unmount } = render(App, { backend: createFakeBackend('ada', { stepMs: 0, pilotMachine: true }) });
+    await screen.findByRole('heading', { name: 'Admin pilot' });
+    await user.click(screen.getByRole('button', { name: 'Back' }));
+    expect(await screen.findByText('ada@lab.example')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Admin pilot' })).not.toBeInTheDocument();
+    unmount();
+
+    render(App, { backend: createFakeBackend('ada', { stepMs: 0 }) });
+    await screen.findByText('ada@lab.example');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(screen.queryByRole('heading', { name: 'Admin pilot' })).not.toBeInTheDocument();
+  });
+
   it('opens from Diagnostics with focus on its heading and shows the policy check', async () => {
     const { user } = await openPilot();
     expect(screen.getByRole('heading', { name: 'Admin pilot' })).toHaveFocus();
@@ -98,7 +113,8 @@ describe('Admin pilot page', () => {
   });
 
   it('Skip and Cancel are offered while users sign in, and Cancel ends the run', async () => {
-    const backend = createFakeBackend('ada', { stepMs: 30 });
+    // Steps slow enough that Skip and Cancel land before a user finishes, even on a loaded machine.
+    const backend = createFakeBackend('ada', { stepMs: 250 });
     const seen: PilotProgress[] = [];
     await backend.onPilotProgress((p) => seen.push(p));
     const { user } = await openPilot(backend);

@@ -175,7 +175,7 @@ async fn report_command(
     }
     pilot_render::report_written(&r, html, json);
     let matrix_code = r.matrix.as_ref().map_or(0, Matrix::exit_code);
-    if matrix_code != 0 || !r.policy_check.problems.is_empty() {
+    if matrix_code != 0 || r.policy_check.errors() > 0 {
         4
     } else {
         0

@@ -249,6 +249,8 @@ export const DEFAULT_SCENARIO: ScenarioName = 'ada';
 export interface FakeOptions {
   /** Delay between simulated steps; tests pass 0. */
   stepMs?: number;
+  /** The policy marks the machine as the admin's pilot machine (Settings.pilot_machine). */
+  pilotMachine?: boolean;
 }
 
 /** Unknown scenario names fall back to the default, so a typo still shows a window. */
@@ -365,7 +367,12 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     },
     async getSettings() {
       await wait();
-      return { autostart, session_warning_minutes: 15, policy_path: '/etc/lanyard/policy.json' };
+      return {
+        autostart,
+        session_warning_minutes: 15,
+        policy_path: '/etc/lanyard/policy.json',
+        pilot_machine: options.pilotMachine ?? false,
+      };
     },
     async setAutostart(enabled: boolean) {
       await wait();

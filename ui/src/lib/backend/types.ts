@@ -365,6 +365,8 @@ export interface Settings {
   autostart: boolean;
   session_warning_minutes: number;
   policy_path: string | null;
+  /** The policy marks this as the admin's pilot machine: the window opens on Admin pilot. */
+  pilot_machine: boolean;
 }
 
 // ---- Admin pilot (src/pilot/*.rs): the what-if grant matrix of `lanyard pilot matrix --json`
@@ -413,7 +415,8 @@ export interface PilotProgress {
 export interface PolicyCheckSection {
   source: string;
   checked_by: string;
-  problems: { path?: string; message: string; fix?: string }[];
+  /** `warning`: works, but not fully (not counted as a failure). */
+  problems: { path?: string; message: string; fix?: string; warning?: boolean }[];
 }
 
 export interface SavedReport {
