@@ -490,6 +490,12 @@ async fn the_report_has_no_token_and_renders_in_headless_chromium() {
     );
     assert_eq!(d["readiness"].as_array().unwrap().len(), 8);
     assert!(!d["timings"].as_array().unwrap().is_empty());
+    // The policy section is the admin's own `policy check`, live, on the policy in use.
+    assert_eq!(
+        d["policy_check"]["checked_by"],
+        "static and live checks (lanyard policy check)"
+    );
+    assert_eq!(d["policy_check"]["source"], policy.display().to_string());
 
     let png = dir.path().join("pilot-report.png");
     let shot = Command::new("chromium")

@@ -130,7 +130,7 @@ export function createPilotStore(wait: () => Promise<void>) {
     },
     policyCheck: (): PolicyCheckSection => ({
       source: '/etc/lanyard/policy.json',
-      checked_by: 'static checks (lanyard doctor)',
+      checked_by: 'static and live checks (lanyard policy check)',
       problems: [],
     }),
     async saveReport() {
