@@ -32,7 +32,8 @@ pub async fn pilot_policy_check(
     state: State<'_, AppState>,
 ) -> Result<PolicyCheckSection, AppError> {
     // Static and live, as `lanyard policy check` does: the admin is about to pilot this policy.
-    Ok(report::policy_check(&state.engine()?, true).await)
+    let engine = state.engine()?;
+    Ok(report::policy_check(&engine, true).await)
 }
 
 /// Signs in each user in a throw-away profile and resolves every connector; `expected` is the
