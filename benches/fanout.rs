@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use lanyard::oidc::{Browser, SignInOptions};
+use lanyard::protocol::oidc::{Browser, SignInOptions};
 use lanyard::{Lanyard, Options};
 use lanyard_lab::{Lab, LabOptions};
 

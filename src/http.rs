@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use crate::clock::SharedClock;
-use crate::oauth_error::OAuthError;
+use crate::protocol::oauth_error::OAuthError;
 use crate::redact::redact_url;
 use crate::trace::{Step, StepKind, Trace};
 

@@ -23,16 +23,3 @@ pub mod trace;
 pub mod view;
 
 pub use engine::{EngineError, Lanyard, LogoutReport, Options};
-
-// The paths these modules had before the tree was grouped (issue 8). Kept only while
-// branches written against the flat tree are merged; removed once nothing uses them.
-#[doc(hidden)]
-pub use engine::{classify, resolve, schedule};
-#[doc(hidden)]
-pub use protocol::{
-    client_auth, device_key, discovery, jwt_peek, mcp, oauth_error, oidc, www_authenticate,
-};
-#[doc(hidden)]
-pub use store::state;
-#[doc(hidden)]
-pub use view::{connector, status};

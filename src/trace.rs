@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
-use crate::oauth_error::OAuthError;
+use crate::protocol::oauth_error::OAuthError;
 
 /// Which leg of the flow a request belongs to (one vocabulary for CLI, app and bundle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

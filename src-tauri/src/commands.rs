@@ -7,8 +7,8 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use lanyard::oidc::{Browser, SignInOptions};
-use lanyard::status::StatusView;
+use lanyard::protocol::oidc::{Browser, SignInOptions};
+use lanyard::view::status::StatusView;
 
 use crate::app_state::AppState;
 use crate::dto::{AppError, ErrorCode, Settings};

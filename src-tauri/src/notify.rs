@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use lanyard::connector::ConnectorState;
-use lanyard::status::{SessionState, StatusView};
+use lanyard::view::connector::ConnectorState;
+use lanyard::view::status::{SessionState, StatusView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -75,7 +75,7 @@ pub fn session_notice(status: &StatusView, now: DateTime<Utc>) -> Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lanyard::status::{ConnectorView, SessionView};
+    use lanyard::view::status::{ConnectorView, SessionView};
 
     fn view(
         renewable: bool,

@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 
-use lanyard::oidc::Browser;
 use lanyard::pilot::report::{self, PolicyCheckSection, ReportInputs};
 use lanyard::pilot::{
     Expectations, Matrix, MatrixControl, MatrixOptions, MatrixProgress, ProfileStore, profile,
 };
+use lanyard::protocol::oidc::Browser;
 
 use crate::app_state::AppState;
 use crate::dto::{AppError, ErrorCode};

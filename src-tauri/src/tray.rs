@@ -6,7 +6,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use lanyard::status::StatusView;
+use lanyard::view::status::StatusView;
 
 use crate::app_state::AppState;
 use crate::tray_model::{self, MenuEntry, TrayIcon};

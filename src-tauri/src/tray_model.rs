@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use lanyard::connector::ConnectorState;
-use lanyard::status::{SessionState, StatusView};
+use lanyard::view::connector::ConnectorState;
+use lanyard::view::status::{SessionState, StatusView};
 
 /// The four icons: each has its own shape, so state never depends on colour alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,8 +199,8 @@ pub fn left(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lanyard::connector::{ConnectorError, Stage};
-    use lanyard::status::{ConnectorView, SessionView};
+    use lanyard::view::connector::{ConnectorError, Stage};
+    use lanyard::view::status::{ConnectorView, SessionView};
 
     fn connector(
         id: &str,

@@ -12,10 +12,10 @@ use super::problem::{Found, Problem, Severity};
 use super::{idp, managed, static_check};
 use crate::diagnose::catalogue::{Endpoint, explain};
 use crate::diagnose::readiness::{self, CheckId, CheckOutcome};
-use crate::discovery::{DiscoveryError, MetadataCache, discover_for};
 use crate::http::Http;
-use crate::oidc::LoginError;
 use crate::policy::{ConnectorConfig, Policy};
+use crate::protocol::discovery::{DiscoveryError, MetadataCache, discover_for};
+use crate::protocol::oidc::LoginError;
 use crate::trace::Trace;
 
 pub const REPORT_VERSION: u32 = 1;

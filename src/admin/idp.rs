@@ -4,8 +4,8 @@
 //! token-exchange grant — and what a new policy should default to.
 
 use crate::http::Http;
-use crate::oidc::LoginError;
-use crate::oidc::metadata::{self, discovery_url};
+use crate::protocol::oidc::LoginError;
+use crate::protocol::oidc::metadata::{self, discovery_url};
 use crate::trace::{StepKind, Trace};
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";

@@ -6,8 +6,8 @@ use super::export::document::{IdpDocument, PolicyDocument, SecretDocument};
 use super::idp::{TOKEN_EXCHANGE_GRANT, inspect};
 use super::onboard::{Refusal, choose_among};
 use crate::http::Http;
-use crate::oidc::LoginError;
 use crate::policy::AuthMethod;
+use crate::protocol::oidc::LoginError;
 use crate::trace::Trace;
 
 /// The IdP scopes a new policy asks for, when the IdP offers them (`openid` always).

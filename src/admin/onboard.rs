@@ -6,9 +6,11 @@
 use url::Url;
 
 use super::export::document::{ConnectorDocument, SecretDocument};
-use crate::discovery::{ConnectorMetadata, DiscoveryError, ID_JAG_PROFILE, JWT_BEARER_GRANT};
 use crate::http::Http;
 use crate::policy::{AuthMethod, RESERVED_IDS, is_reserved_id};
+use crate::protocol::discovery::{
+    ConnectorMetadata, DiscoveryError, ID_JAG_PROFILE, JWT_BEARER_GRANT,
+};
 use crate::trace::Trace;
 
 /// What the admin asked for.
@@ -115,15 +117,16 @@ pub async fn onboard(
             id: found.id.clone(),
         });
     }
-    let (meta, resource_name) = crate::discovery::discover_resource(http, &req.mcp_url, trace)
-        .await
-        .map_err(refused_by_discovery)?;
+    let (meta, resource_name) =
+        crate::protocol::discovery::discover_resource(http, &req.mcp_url, trace)
+            .await
+            .map_err(refused_by_discovery)?;
     require_zero_touch(&meta)?;
     let method = choose_auth_method(&meta, req.auth_method, req.client_secret_env.is_some())?;
 
     let server_name = match &req.name {
         Some(n) => Some(n.clone()),
-        None => crate::mcp::anonymous_server_name(http, &req.mcp_url, trace)
+        None => crate::protocol::mcp::anonymous_server_name(http, &req.mcp_url, trace)
             .await
             .ok()
             .flatten(),
@@ -155,7 +158,8 @@ pub async fn onboard(
 /// The engine's own classification gives the code, so the catalogue's admin wording applies.
 pub(crate) fn refused_by_discovery(error: DiscoveryError) -> Refusal {
     let message = error.to_string();
-    let (_, recorded) = crate::classify::classify(&crate::classify::Failure::Discovery(error));
+    let (_, recorded) =
+        crate::engine::classify::classify(&crate::engine::classify::Failure::Discovery(error));
     Refusal::Discovery {
         message,
         code: recorded.code,

@@ -1,7 +1,7 @@
 //! Onboarding's choices (auth method, id, name) and refusals, against in-test servers.
 
 use super::*;
-use crate::discovery::stub_server::{Reply, Stub, http};
+use crate::protocol::discovery::stub_server::{Reply, Stub, http};
 use serde_json::json;
 
 fn meta(methods: &[&str], grants: &[&str], profiles: &[&str]) -> ConnectorMetadata {
@@ -118,7 +118,7 @@ fn ids_and_names() {
 
 fn server(
     profiles: serde_json::Value,
-) -> impl Fn(&crate::discovery::stub_server::Captured, &str) -> Reply {
+) -> impl Fn(&crate::protocol::discovery::stub_server::Captured, &str) -> Reply {
     move |r, base| match r.path.as_str() {
         "/mcp" => Reply::status(401).with_header("www-authenticate", "Bearer"),
         "/.well-known/oauth-protected-resource/mcp" => Reply::json(

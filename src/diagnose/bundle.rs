@@ -56,7 +56,7 @@ pub fn to_bundle_json(report: &DoctorReport) -> Result<String, BundleError> {
 /// Writes the bundle to `path` (atomically, 0600 on Unix). Nothing is written if the sweep fails.
 pub fn write_bundle(report: &DoctorReport, path: &Path) -> Result<(), BundleError> {
     let text = to_bundle_json(report)?;
-    crate::state::write_atomic(path, text.as_bytes())
+    crate::store::state::write_atomic(path, text.as_bytes())
         .map_err(|e| BundleError::Write(e.to_string()))?;
     #[cfg(unix)]
     {

@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connector::{ConnectorError, Stage};
-use crate::oidc::IdTokenCheck;
+use crate::protocol::oidc::IdTokenCheck;
+use crate::view::connector::{ConnectorError, Stage};
 
 /// Where an error was met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use super::timeline::{self, Timeline};
 use crate::engine::{EngineError, Lanyard};
 use crate::http::{Http, check_endpoint};
 use crate::secret::Secret;
-use crate::status::StatusView;
+use crate::view::status::StatusView;
 
 pub const DOCTOR_VERSION: u32 = 1;
 

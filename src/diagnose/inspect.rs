@@ -11,7 +11,7 @@ use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::http::{Http, check_derived};
-use crate::jwt_peek::{dangerous_unverified_claims, dangerous_unverified_header};
+use crate::protocol::jwt_peek::{dangerous_unverified_claims, dangerous_unverified_header};
 use crate::secret::{Secret, fingerprint};
 use crate::trace::{StepKind, Trace, scrub};
 
@@ -199,9 +199,7 @@ async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkS
         ));
         u
     }];
-    candidates.extend(crate::discovery::authorization_server_metadata_urls(
-        &issuer_url,
-    ));
+    candidates.extend(crate::protocol::discovery::authorization_server_metadata_urls(&issuer_url));
     for url in candidates {
         let Ok(response) = http
             .send(
@@ -293,7 +291,7 @@ fn safe_value(v: serde_json::Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt_peek::unsigned_jwt;
+    use crate::protocol::jwt_peek::unsigned_jwt;
     use serde_json::json;
 
     #[test]
@@ -353,7 +351,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_issuer_nobody_named_is_never_fetched_for() {
-        use crate::discovery::stub_server::{Reply, Stub, http};
+        use crate::protocol::discovery::stub_server::{Reply, Stub, http};
         let stub = Stub::start(|_, _| Reply::status(404)).await;
         let jwt = unsigned_jwt(json!({"alg": "ES256"}), json!({"iss": stub.base}));
         let v = inspect(&http(), &jwt, TokenKind::AccessToken, None).await;

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{self, Endpoint, Explanation};
-use crate::connector::ConnectorError;
-use crate::oauth_error::OAuthError;
+use crate::protocol::oauth_error::OAuthError;
 use crate::trace::{Step, StepKind};
+use crate::view::connector::ConnectorError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -377,7 +377,7 @@ fn key_claims(steps: &[Step]) -> KeyClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connector::Stage;
+    use crate::view::connector::Stage;
     use serde_json::json;
 
     fn step(kind: StepKind, status: Option<u16>) -> Step {
@@ -487,7 +487,7 @@ mod tests {
         let mut tok = step(StepKind::Token, Some(200));
         tok.note = Some(format!(
             "ID token refused: {}",
-            crate::oidc::IdTokenCheck::Expired
+            crate::protocol::oidc::IdTokenCheck::Expired
         ));
         assert_eq!(
             build("sign-in", &[tok], None, None).failure.unwrap().code,

@@ -1,12 +1,12 @@
 //! From a failed leg to a connector state and a person-readable cause (ema-protocol §1.4,
 //! §3.5, §9; product.md's state table). One table, so CLI, tray and window agree.
 
-use crate::connector::{ConnectorError, ConnectorState, Stage};
-use crate::discovery::DiscoveryError;
 use crate::http::HttpError;
-use crate::mcp::McpError;
+use crate::protocol::discovery::DiscoveryError;
+use crate::protocol::mcp::McpError;
 use crate::protocol::token_endpoint::ExchangeError;
 use crate::trace::scrub;
+use crate::view::connector::{ConnectorError, ConnectorState, Stage};
 
 /// What failed, and where. `stage` of `Exchange` is `TokenExchange` (IdP) or `JwtBearer` (AS).
 #[derive(Debug)]
@@ -324,7 +324,7 @@ fn unreachable_hint(who: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth_error::OAuthError;
+    use crate::protocol::oauth_error::OAuthError;
     use ConnectorState::*;
 
     fn oauth(stage: Stage, status: u16, code: &str) -> Failure {

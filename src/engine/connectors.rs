@@ -4,12 +4,12 @@
 
 use tracing::Instrument;
 
-use crate::connector::{ConnectorError, ConnectorState, Resolution, Stage};
-use crate::discovery::MetadataCache;
-use crate::oidc::IdpClient;
+use crate::engine::resolve::{ConnectorContext, resolve_connector};
 use crate::policy::ConnectorConfig;
-use crate::resolve::{ConnectorContext, resolve_connector};
+use crate::protocol::discovery::MetadataCache;
+use crate::protocol::oidc::IdpClient;
 use crate::trace::Trace;
+use crate::view::connector::{ConnectorError, ConnectorState, Resolution, Stage};
 
 use super::context::Context;
 use super::record::{self, Outcome};
@@ -101,7 +101,10 @@ impl Connectors {
         let recorded = record::record(&self.ctx, outcomes).await;
         if !session_trace.steps().is_empty() {
             self.ctx
-                .save_trace(crate::state::TraceName::SessionRefresh, &session_trace)
+                .save_trace(
+                    crate::store::state::TraceName::SessionRefresh,
+                    &session_trace,
+                )
                 .await;
         }
         announce();
@@ -178,7 +181,10 @@ impl Connectors {
         announce: impl Fn(),
     ) -> Result<(), EngineError> {
         self.ctx
-            .save_trace(crate::state::TraceName::SessionRefresh, session_trace)
+            .save_trace(
+                crate::store::state::TraceName::SessionRefresh,
+                session_trace,
+            )
             .await;
         let outcomes = no_subject_outcomes(&connectors, why);
         let recorded = record::record(&self.ctx, outcomes).await;

@@ -12,7 +12,7 @@ use crate::clock::SharedClock;
 use crate::http::Http;
 use crate::policy::Policy;
 use crate::secret::Secret;
-use crate::state::{State, StateDir, StateError, TraceName};
+use crate::store::state::{State, StateDir, StateError, TraceName};
 use crate::store::{SecretStore, StoreError};
 use crate::trace::Trace;
 

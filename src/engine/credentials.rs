@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::client_auth::ClientAuth;
-use crate::device_key::DeviceKey;
 use crate::policy::{AuthMethod, SecretSource};
+use crate::protocol::client_auth::ClientAuth;
+use crate::protocol::device_key::DeviceKey;
 use crate::store::{SecretStore, items};
 
 use super::EngineError;

@@ -1,9 +1,9 @@
 //! What the engine's public methods can fail with, each with a stable code and a hint.
 
-use crate::oidc::LoginError;
 use crate::policy::PolicyError;
-use crate::state::StateError;
+use crate::protocol::oidc::LoginError;
 use crate::store::StoreError;
+use crate::store::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -19,16 +19,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
-use crate::connector::ConnectorState;
-use crate::device_key::DeviceKey;
 use crate::http::Http;
-use crate::oidc::SignInOptions;
 use crate::policy::Policy;
+use crate::protocol::device_key::DeviceKey;
+use crate::protocol::oidc::SignInOptions;
 use crate::secret::Secret;
-use crate::state::{State, StateDir, TraceName};
-use crate::status::StatusView;
+use crate::store::state::{State, StateDir, TraceName};
 use crate::store::{KeyringStore, SecretStore, items};
 use crate::trace::Step;
+use crate::view::connector::ConnectorState;
+use crate::view::status::StatusView;
 
 use connectors::Connectors;
 use context::Context;

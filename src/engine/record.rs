@@ -8,11 +8,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::connector::{ConnectorError, ConnectorState, Grant, Resolution, Stage};
 use crate::policy::ConnectorConfig;
-use crate::state::{ConnectorRecord, State, TraceName};
 use crate::store::items;
+use crate::store::state::{ConnectorRecord, State, TraceName};
 use crate::trace::Trace;
+use crate::view::connector::{ConnectorError, ConnectorState, Grant, Resolution, Stage};
 
 use super::context::Context;
 use super::{EngineError, schedule};

@@ -9,16 +9,16 @@
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::classify::{Failure, classify_named, wants_fresh_subject};
-use crate::client_auth::ClientAuth;
-use crate::connector::{Grant, Resolution, Stage};
-use crate::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover_for};
+use crate::engine::classify::{Failure, classify_named, wants_fresh_subject};
 use crate::http::Http;
 use crate::policy::ConnectorConfig;
+use crate::protocol::client_auth::ClientAuth;
+use crate::protocol::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover_for};
 use crate::protocol::jwt_bearer::{RedeemedToken, redeem_id_jag};
 use crate::protocol::token_endpoint::ExchangeError;
 use crate::protocol::token_exchange::{SubjectToken, request_id_jag};
 use crate::trace::Trace;
+use crate::view::connector::{Grant, Resolution, Stage};
 
 /// What every connector of one run shares.
 pub struct ConnectorContext<'a> {
@@ -111,10 +111,11 @@ async fn run(
     }
     let token = token?;
 
-    let tools = crate::mcp::verify(ctx.http, &connector.mcp_url, &token.access_token, trace)
-        .instrument(tracing::info_span!("mcp"))
-        .await
-        .map_err(Failure::Mcp)?;
+    let tools =
+        crate::protocol::mcp::verify(ctx.http, &connector.mcp_url, &token.access_token, trace)
+            .instrument(tracing::info_span!("mcp"))
+            .await
+            .map_err(Failure::Mcp)?;
     // Pin on first use: from now on only this AS may receive this connector's credentials.
     ctx.cache
         .remember_grant(&connector.mcp_url, &meta.as_issuer);

@@ -1,14 +1,14 @@
 //! `resolve_connector` against one in-test server playing IdP, AS and MCP server.
 
 use super::*;
-use crate::connector::ConnectorState;
-use crate::discovery::stub_server::{Captured, Reply, Stub, http};
-use crate::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT};
-use crate::mcp::tests::{TOKEN, mcp_server};
 use crate::policy::AuthMethod;
+use crate::protocol::discovery::stub_server::{Captured, Reply, Stub, http};
+use crate::protocol::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT};
+use crate::protocol::mcp::tests::{TOKEN, mcp_server};
 use crate::protocol::token_exchange::ID_JAG_TOKEN_TYPE;
 use crate::secret::Secret;
 use crate::trace::StepKind;
+use crate::view::connector::ConnectorState;
 use serde_json::json;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -38,7 +38,7 @@ impl Default for World {
 
 fn handler(w: World) -> impl Fn(&Captured, &str) -> Reply + Send + Sync + 'static {
     move |r, base| {
-        let jag = crate::jwt_peek::unsigned_jwt(
+        let jag = crate::protocol::jwt_peek::unsigned_jwt(
             json!({"typ": "oauth-id-jag+jwt"}),
             json!({"aud": format!("{base}/as"), "jti": uuid::Uuid::new_v4().to_string()}),
         );

@@ -10,11 +10,11 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use crate::oidc::{IdpClient, LoginError, SessionTokens, SignInOptions};
+use crate::protocol::oidc::{IdpClient, LoginError, SessionTokens, SignInOptions};
 use crate::protocol::token_exchange::SubjectToken;
 use crate::secret::Secret;
-use crate::state::{SessionRecord, StateError, TraceName};
 use crate::store::items;
+use crate::store::state::{SessionRecord, StateError, TraceName};
 use crate::trace::Trace;
 
 use super::context::Context;

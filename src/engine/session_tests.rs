@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::oidc::test_idp::{CLIENT_ID, TestIdp};
-use crate::oidc::{Browser, SignInOptions};
+use crate::protocol::oidc::test_idp::{CLIENT_ID, TestIdp};
+use crate::protocol::oidc::{Browser, SignInOptions};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, SecretStore, items};
 use crate::trace::Trace;

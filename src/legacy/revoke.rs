@@ -7,8 +7,8 @@
 use url::Url;
 
 use super::clients::Credentials;
-use crate::discovery::{self, MetadataCache, authorization_server_metadata_urls};
 use crate::http::{Http, check_endpoint};
+use crate::protocol::discovery::{self, MetadataCache, authorization_server_metadata_urls};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -160,7 +160,7 @@ async fn post(
     // RFC 7591 §2: an omitted method means client_secret_basic.
     let basic = match (&creds.client_secret, grant.client_id) {
         (Some(secret), Some(id)) if creds.auth_method.as_deref() != Some("client_secret_post") => {
-            Some(crate::client_auth::basic(id, secret))
+            Some(crate::protocol::client_auth::basic(id, secret))
         }
         _ => None,
     };
@@ -203,7 +203,7 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::stub_server::{Reply, Stub, http};
+    use crate::protocol::discovery::stub_server::{Reply, Stub, http};
     use serde_json::json;
 
     fn creds(secret: Option<&str>) -> Credentials {

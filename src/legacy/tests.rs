@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use super::*;
-use crate::discovery::stub_server::{Reply, Stub, http};
+use crate::protocol::discovery::stub_server::{Reply, Stub, http};
 use crate::store::MemoryStore;
 
 const OTHER: &str = "https://personal.example";

@@ -16,12 +16,12 @@ use std::time::Duration;
 use super::expect::{Expectations, user_key};
 use super::profile::{ProfileOptions, ProfileStore, ThrowawayProfile};
 use super::timing::FlowTiming;
-use crate::connector::ConnectorState;
 use crate::engine::EngineError;
-use crate::oidc::{Browser, LoginError, SignInOptions};
 use crate::policy::Policy;
+use crate::protocol::oidc::{Browser, LoginError, SignInOptions};
 use crate::secret::Secret;
-use crate::status::StatusView;
+use crate::view::connector::ConnectorState;
+use crate::view::status::StatusView;
 
 pub const MATRIX_VERSION: u32 = 1;
 

@@ -316,7 +316,7 @@ pub fn write(report: &PilotReport, html: &Path, json: Option<&Path>) -> Result<(
     let page = to_html(report)?;
     let data = json.map(|_| to_json(report)).transpose()?;
     let put = |path: &Path, text: &str| {
-        crate::state::write_atomic(path, text.as_bytes()).map_err(|e| ReportError::Write {
+        crate::store::state::write_atomic(path, text.as_bytes()).map_err(|e| ReportError::Write {
             path: path.display().to_string(),
             why: e.to_string(),
         })

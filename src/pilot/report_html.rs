@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use super::matrix::{Matrix, MatrixCell, Mismatch};
 use super::report::{LegacySummary, PilotReport, PolicyCheckSection};
 use super::timing::{self, FlowTiming, LegGroup};
-use crate::connector::ConnectorState;
 use crate::diagnose::readiness::CheckOutcome;
+use crate::view::connector::ConnectorState;
 
 const STYLE: &str = r#"
 :root { --ok: #1b6e3a; --bad: #a4161a; --warn: #8a5a00; --muted: #5a6270; --line: #d5d9e0; }

@@ -13,9 +13,9 @@ use super::matrix::{MatrixControl, MatrixOptions, MatrixProgress, ProgressPhase,
 use super::profile::ProfileStore;
 use super::report::{self, ReportInputs};
 use super::*;
-use crate::connector::ConnectorState;
-use crate::oidc::{Browser, SignInOptions};
+use crate::protocol::oidc::{Browser, SignInOptions};
 use crate::store::MemoryStore;
+use crate::view::connector::ConnectorState;
 
 /// product.md's directory: who the lab's group policy grants what.
 pub const EXPECTED: &[(&str, &[&str])] = &[

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use crate::device_key::DeviceKey;
 use crate::policy::AuthMethod;
+use crate::protocol::device_key::DeviceKey;
 use crate::secret::Secret;
 
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

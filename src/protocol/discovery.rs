@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::http::{Http, HttpError, HttpResponse, check_derived, check_endpoint};
+use crate::protocol::www_authenticate;
 use crate::trace::{StepKind, Trace, redact_url};
-use crate::www_authenticate;
 
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 pub const ID_JAG_PROFILE: &str = "urn:ietf:params:oauth:grant-profile:id-jag";
@@ -149,7 +149,7 @@ impl MetadataCache {
 
     /// Loads the pins recorded in the state file (each connector's `as_issuer` after a grant),
     /// so a pin survives restarts.
-    pub fn recall_grants(&self, state: &crate::state::State) {
+    pub fn recall_grants(&self, state: &crate::store::state::State) {
         let mut pins = self.granted_by.lock().unwrap_or_else(|e| e.into_inner());
         for record in state.connectors.values() {
             if let Some(issuer) = &record.as_issuer {

@@ -142,7 +142,7 @@ async fn without_a_policy_pin_the_issuer_that_granted_before_is_kept() {
     assert!(evil.requests().is_empty());
 
     // The pin survives a restart through the state file's `as_issuer`.
-    let mut state = crate::state::State::default();
+    let mut state = crate::store::state::State::default();
     state.connectors.insert(
         "linear".into(),
         serde_json::from_value(json!({

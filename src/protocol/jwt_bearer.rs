@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::client_auth::ClientAuth;
-use crate::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
 use crate::http::Http;
-use crate::oauth_error::OAuthError;
 use crate::policy::AuthMethod;
+use crate::protocol::client_auth::ClientAuth;
+use crate::protocol::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
+use crate::protocol::oauth_error::OAuthError;
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -74,7 +74,7 @@ pub async fn redeem_id_jag(
         .and_then(|s| i64::try_from(s).ok())
         .and_then(Duration::try_seconds)
         .map(|d| now + d)
-        .or_else(|| crate::jwt_peek::dangerous_unverified_exp(&raw.access_token));
+        .or_else(|| crate::protocol::jwt_peek::dangerous_unverified_exp(&raw.access_token));
     let scopes = match raw.scope {
         Some(s) => s
             .split(' ')

@@ -286,7 +286,7 @@ fn from_chain(err: &(dyn std::error::Error + 'static)) -> McpError {
 
 fn from_transport(err: &StreamableHttpError<reqwest::Error>) -> McpError {
     let challenge_error = |header: &str| {
-        crate::www_authenticate::bearer([header])
+        crate::protocol::www_authenticate::bearer([header])
             .and_then(|c| c.error)
             .map(|e| scrub(&e))
     };

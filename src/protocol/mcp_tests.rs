@@ -2,7 +2,7 @@
 //! and a dead port surface.
 
 use super::*;
-use crate::discovery::stub_server::{Captured, Reply, Stub, http};
+use crate::protocol::discovery::stub_server::{Captured, Reply, Stub, http};
 use serde_json::json;
 
 pub(crate) const TOKEN: &str = "labsecret_at_0123456789abcdef0123456789abcdef";

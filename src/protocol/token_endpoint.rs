@@ -5,9 +5,9 @@
 //! byte. Every token is wrapped in `Secret` as soon as it is parsed; errors carry the server's
 //! OAuth error (scrubbed) and never a token.
 
-use crate::client_auth::{Applied, ClientAuthError};
 use crate::http::{Http, HttpError, HttpResponse};
-use crate::oauth_error::OAuthError;
+use crate::protocol::client_auth::{Applied, ClientAuthError};
+use crate::protocol::oauth_error::OAuthError;
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 

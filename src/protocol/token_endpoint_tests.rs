@@ -1,12 +1,12 @@
 //! Request shape (exact form bodies and headers) and response handling of both grants.
 
 use super::*;
-use crate::client_auth::ClientAuth;
-use crate::discovery::stub_server::{Captured, Reply, Stub, http};
-use crate::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
-use crate::jwt_peek::{dangerous_unverified_claims, unsigned_jwt};
 use crate::policy::AuthMethod;
+use crate::protocol::client_auth::ClientAuth;
+use crate::protocol::discovery::stub_server::{Captured, Reply, Stub, http};
+use crate::protocol::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
 use crate::protocol::jwt_bearer::*;
+use crate::protocol::jwt_peek::{dangerous_unverified_claims, unsigned_jwt};
 use crate::protocol::token_exchange::*;
 use chrono::{Duration, Utc};
 use serde_json::json;
@@ -24,7 +24,7 @@ fn auth(method: AuthMethod) -> ClientAuth {
     )
     .then(|| Secret::new("s3cr:t"));
     let key = (method == AuthMethod::PrivateKeyJwt)
-        .then(|| Arc::new(crate::device_key::DeviceKey::generate()));
+        .then(|| Arc::new(crate::protocol::device_key::DeviceKey::generate()));
     ClientAuth::new("lan yard", method, secret).with_key(key)
 }
 

@@ -2,14 +2,14 @@
 //! an ID-JAG for one connector (ema-protocol §1). The ID-JAG is wrapped in `Secret` as soon as
 //! it is parsed; only its unverified claims (jti as a fingerprint) reach the trace.
 
-use crate::client_auth::ClientAuth;
 use crate::http::Http;
+use crate::protocol::client_auth::ClientAuth;
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
 use super::token_endpoint::{ExchangeError, failure, parse_token_response, post, seconds};
 
-pub use crate::jwt_peek::IdJagClaims;
+pub use crate::protocol::jwt_peek::IdJagClaims;
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ID_JAG_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id-jag";

@@ -1,5 +1,5 @@
 //! Where secrets live: the OS keyring behind a small trait, with an in-memory store for unit
-//! tests. Non-secret state lives in `crate::state`, so `status` never unlocks the keyring.
+//! tests. Non-secret state lives in `state.rs`, so `status` never unlocks the keyring.
 
 mod keyring_store;
 mod memory;

@@ -9,8 +9,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::connector::{ConnectorError, ConnectorState};
 use crate::trace::Step;
+use crate::view::connector::{ConnectorError, ConnectorState};
 
 pub const STATE_VERSION: u32 = 1;
 

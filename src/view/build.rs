@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::connector::{ConnectorError, ConnectorState, Stage};
 use crate::policy::Policy;
-use crate::state::State;
-use crate::status::{ConnectorView, STATUS_VERSION, SessionState, SessionView, StatusView};
+use crate::store::state::State;
+use crate::view::connector::{ConnectorError, ConnectorState, Stage};
+use crate::view::status::{ConnectorView, STATUS_VERSION, SessionState, SessionView, StatusView};
 
 pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
     let session = match &state.session {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::connector::{ConnectorError, ConnectorState};
+use crate::view::connector::{ConnectorError, ConnectorState};
 
 pub const STATUS_VERSION: u32 = 1;
 

@@ -2,7 +2,7 @@
 //! JWK, the admin registers it at the IdP and at a connector's authorization server, the policy
 //! says `private_key_jwt` with no secret, and sign-in plus the zero-touch grant work.
 
-use lanyard::connector::ConnectorState;
+use lanyard::view::connector::ConnectorState;
 
 use crate::support::*;
 

@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use lanyard::clock::SharedClock;
-use lanyard::connector::ConnectorState::{Denied, Granted, Unreachable};
+use lanyard::view::connector::ConnectorState::{Denied, Granted, Unreachable};
 use lanyard_lab::{Faults, LabOptions};
 
 use crate::support::*;

@@ -1,8 +1,8 @@
 //! Sign in through the real loopback callback; each directory user gets exactly the
 //! connectors their groups grant, denials carry the IdP's code, Slack is unsupported.
 
-use lanyard::connector::ConnectorState::{self, *};
-use lanyard::status::{SessionState, StatusView};
+use lanyard::view::connector::ConnectorState::{self, *};
+use lanyard::view::status::{SessionState, StatusView};
 
 use crate::support::*;
 

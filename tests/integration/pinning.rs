@@ -3,13 +3,13 @@
 //! one that granted it before; anything else is refused, naming both issuers, and nothing is
 //! sent to the other server.
 
-use lanyard::client_auth::ClientAuth;
-use lanyard::connector::{ConnectorState, Resolution};
-use lanyard::discovery::MetadataCache;
+use lanyard::engine::resolve::{ConnectorContext, resolve_connector};
+use lanyard::protocol::client_auth::ClientAuth;
+use lanyard::protocol::discovery::MetadataCache;
 use lanyard::protocol::token_exchange::SubjectToken;
-use lanyard::resolve::{ConnectorContext, resolve_connector};
 use lanyard::secret::Secret;
 use lanyard::trace::Trace;
+use lanyard::view::connector::{ConnectorState, Resolution};
 
 use crate::support::{curl_browser, engine, engine_with, lab_for, sign_in_options};
 

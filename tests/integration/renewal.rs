@@ -3,9 +3,9 @@
 
 use chrono::Duration;
 use lanyard::clock::SharedClock;
-use lanyard::connector::ConnectorState::Granted;
 use lanyard::secret::Secret;
 use lanyard::store::{KeyringStore, SecretStore, items};
+use lanyard::view::connector::ConnectorState::Granted;
 use lanyard_lab::LabOptions;
 
 use crate::support::*;

@@ -109,7 +109,7 @@ fn runtime_stays_responsive_during_a_256_connector_refresh() {
         let granted = status
             .connectors
             .iter()
-            .filter(|c| c.state == lanyard::connector::ConnectorState::Granted)
+            .filter(|c| c.state == lanyard::view::connector::ConnectorState::Granted)
             .count();
         assert!(granted >= 256, "{granted} connectors granted");
         let calls = watch.calls.load(Ordering::Relaxed) - before;

@@ -1,8 +1,8 @@
 //! What must be refused: an IdP whose discovery document names another issuer, a forged
 //! callback with the wrong `state`, plain-http endpoints off loopback, and a replayed ID-JAG.
 
-use lanyard::oidc::Browser;
 use lanyard::policy;
+use lanyard::protocol::oidc::Browser;
 
 use crate::support::*;
 
@@ -101,8 +101,8 @@ exec curl -fsSL -o /dev/null "$1"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_id_jag_is_refused_by_the_connector() {
-    use lanyard::client_auth::ClientAuth;
-    use lanyard::discovery::{MetadataCache, discover};
+    use lanyard::protocol::client_auth::ClientAuth;
+    use lanyard::protocol::discovery::{MetadataCache, discover};
     use lanyard::protocol::jwt_bearer::redeem_id_jag;
     use lanyard::protocol::token_exchange::{SubjectToken, request_id_jag};
     use lanyard::store::{KeyringStore, SecretStore, items};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lanyard::clock::{ManualClock, SharedClock};
-use lanyard::oidc::{Browser, SignInOptions};
+use lanyard::protocol::oidc::{Browser, SignInOptions};
 use lanyard::{Lanyard, Options};
 use lanyard_lab::{Lab, LabOptions};
 

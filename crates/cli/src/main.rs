@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use lanyard::oidc::{Browser, SignInOptions};
+use lanyard::protocol::oidc::{Browser, SignInOptions};
 use lanyard::{EngineError, Lanyard, Options};
 
 #[derive(Parser)]

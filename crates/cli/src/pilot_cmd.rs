@@ -6,12 +6,12 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lanyard::oidc::Browser;
 use lanyard::pilot::report::{self, ReportInputs};
 use lanyard::pilot::{
     Expectations, Matrix, MatrixControl, MatrixOptions, MatrixProgress, ProfileStore,
     ProgressPhase, profile,
 };
+use lanyard::protocol::oidc::Browser;
 use lanyard::{EngineError, Lanyard};
 
 use crate::pilot_render;

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use lanyard::connector::ConnectorState;
 use lanyard::pilot::report::PilotReport;
 use lanyard::pilot::{Matrix, MatrixCell, Mismatch};
+use lanyard::view::connector::ConnectorState;
 
 /// A cell in at most a few characters: icon + word, and the mismatch spelled out.
 fn cell_text(cell: &MatrixCell) -> String {

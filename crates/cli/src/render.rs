@@ -5,8 +5,8 @@
 //! goes through `safe` first, so it can neither carry a secret nor drive the terminal.
 
 use chrono::{DateTime, Utc};
-use lanyard::connector::ConnectorState;
-use lanyard::status::{SessionState, StatusView};
+use lanyard::view::connector::ConnectorState;
+use lanyard::view::status::{SessionState, StatusView};
 use lanyard::{EngineError, LogoutReport};
 use std::fmt::Write as _;
 
@@ -122,7 +122,7 @@ pub fn status_text(status: &StatusView, now: DateTime<Utc>) -> String {
     out
 }
 
-fn connector_detail(c: &lanyard::status::ConnectorView, now: DateTime<Utc>) -> String {
+fn connector_detail(c: &lanyard::view::status::ConnectorView, now: DateTime<Utc>) -> String {
     match c.state {
         ConnectorState::Granted => {
             let expiry = c
@@ -392,8 +392,8 @@ fn human(secs: i64) -> String {
 mod tests {
     use super::*;
 
-    use lanyard::connector::{ConnectorError, Stage};
-    use lanyard::status::{ConnectorView, SessionView};
+    use lanyard::view::connector::{ConnectorError, Stage};
+    use lanyard::view::status::{ConnectorView, SessionView};
 
     fn hostile_status() -> StatusView {
         StatusView {

@@ -1,15 +1,16 @@
 //! The flows this client runs per scenario, each a straight line through Lanyard's core:
 //! discovery → (token exchange at the IdP) → jwt-bearer at the connector's AS → MCP verify.
 //!
-//! Nothing protocol-shaped is written here: every request goes through `lanyard::discovery`,
-//! `lanyard::exchange` and `lanyard::mcp`, so a scenario's verdict is a verdict on the core.
+//! Nothing protocol-shaped is written here: every request goes through `lanyard::protocol`
+//! (`discovery`, `token_exchange`, `jwt_bearer`, `mcp`), so a scenario's verdict is a verdict
+//! on the core.
 
-use lanyard::client_auth::ClientAuth;
-use lanyard::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
 use lanyard::http::Http;
-use lanyard::mcp::{self, McpError};
 use lanyard::policy::AuthMethod;
+use lanyard::protocol::client_auth::ClientAuth;
+use lanyard::protocol::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover};
 use lanyard::protocol::jwt_bearer::redeem_id_jag;
+use lanyard::protocol::mcp::{self, McpError};
 use lanyard::protocol::token_endpoint::ExchangeError;
 use lanyard::protocol::token_exchange::{SubjectToken, request_id_jag};
 use lanyard::trace::Trace;

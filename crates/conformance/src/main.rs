@@ -81,7 +81,7 @@ fn outcome_line(o: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lanyard::oauth_error::OAuthError;
+    use lanyard::protocol::oauth_error::OAuthError;
     use lanyard::trace::StepKind;
 
     #[test]

@@ -5,11 +5,13 @@
 use url::Url;
 
 use super::{Check, CheckId, CheckOutcome};
-use crate::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT, authorization_server_metadata_urls};
 use crate::http::{Http, check_derived};
+use crate::protocol::discovery::{
+    ID_JAG_PROFILE, JWT_BEARER_GRANT, authorization_server_metadata_urls,
+};
+use crate::protocol::www_authenticate::BearerChallenge;
 use crate::redact::redact_url;
 use crate::trace::{StepKind, Trace};
-use crate::www_authenticate::BearerChallenge;
 
 use CheckOutcome::{Fail, Pass, Skipped};
 

@@ -174,8 +174,8 @@ mod tests {
 
     /// A stub MCP server that accepts `OWN` from the header and, like a broken server, lets
     /// a query-string token win over the header when both are sent.
-    async fn stub(query_wins: bool) -> crate::discovery::stub_server::Stub {
-        use crate::discovery::stub_server::{Reply, Stub};
+    async fn stub(query_wins: bool) -> crate::protocol::discovery::stub_server::Stub {
+        use crate::protocol::discovery::stub_server::{Reply, Stub};
         Stub::start(move |r, _| {
             let header = r.header("authorization").unwrap_or_default().to_string();
             let query_token = r.path.contains("access_token=");
@@ -196,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_valid_token_goes_into_a_url_or_to_another_server() {
-        use crate::discovery::stub_server::http;
+        use crate::protocol::discovery::stub_server::http;
         let stub = stub(false).await;
         let r = check(&http(), &stub.url("/mcp"), Some(&Secret::new(OWN))).await;
         assert_eq!(
@@ -234,7 +234,8 @@ mod tests {
                 continue;
             };
             // Every token sent is this connector's own, a variant of it, or the minted probe.
-            let claims = crate::jwt_peek::dangerous_unverified_claims(&Secret::new(token));
+            let claims =
+                crate::protocol::jwt_peek::dangerous_unverified_claims(&Secret::new(token));
             match claims {
                 Some(c) => {
                     assert_eq!(c["aud"], FOREIGN_AUDIENCE);
@@ -254,7 +255,7 @@ mod tests {
     #[tokio::test]
     async fn a_server_that_lets_the_query_token_win_fails_the_query_check() {
         let stub = stub(true).await;
-        let http = crate::discovery::stub_server::http();
+        let http = crate::protocol::discovery::stub_server::http();
         let r = check(&http, &stub.url("/mcp"), Some(&Secret::new(OWN))).await;
         // The stub publishes no metadata, so that fails too; every token check but one passes.
         assert_eq!(
@@ -269,19 +270,19 @@ mod tests {
 
     #[tokio::test]
     async fn the_minted_audience_probe_is_worthless_and_for_another_audience() {
-        let own = crate::jwt_peek::unsigned_jwt(
+        let own = crate::protocol::jwt_peek::unsigned_jwt(
             serde_json::json!({"alg": "ES256"}),
             serde_json::json!({"iss": "https://as.example", "aud": "https://mcp.example/mcp", "sub": "u1", "scope": "read"}),
         );
         let probe = probe::foreign_audience_token(&own, None, chrono::Utc::now()).unwrap();
-        let claims = crate::jwt_peek::dangerous_unverified_claims(&probe).unwrap();
+        let claims = crate::protocol::jwt_peek::dangerous_unverified_claims(&probe).unwrap();
         assert_eq!(claims["aud"], FOREIGN_AUDIENCE);
         assert_eq!(
             (claims["iss"].as_str(), claims["sub"].as_str()),
             (Some("https://as.example"), Some("u1"))
         );
         // Signed, but by a key that was thrown away: nobody can verify it.
-        let header = crate::jwt_peek::dangerous_unverified_header(&probe).unwrap();
+        let header = crate::protocol::jwt_peek::dangerous_unverified_header(&probe).unwrap();
         assert_eq!(header["alg"], "ES256");
         assert_ne!(
             probe.expose().rsplit('.').next(),

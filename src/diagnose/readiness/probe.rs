@@ -11,9 +11,9 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use url::Url;
 
 use crate::http::{Http, check_endpoint};
-use crate::jwt_peek::dangerous_unverified_claims;
+use crate::protocol::jwt_peek::dangerous_unverified_claims;
+use crate::protocol::www_authenticate::BearerChallenge;
 use crate::secret::Secret;
-use crate::www_authenticate::BearerChallenge;
 
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -102,7 +102,7 @@ pub(super) async fn post(http: &Http, mcp_url: &Url, auth: Auth<'_>) -> Result<P
         .collect();
     Ok(Probe {
         status: response.status().as_u16(),
-        challenge: crate::www_authenticate::bearer(values),
+        challenge: crate::protocol::www_authenticate::bearer(values),
     })
 }
 

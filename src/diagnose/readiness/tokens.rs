@@ -5,8 +5,8 @@ use url::Url;
 use super::probe::{self, Auth, FOREIGN_AUDIENCE, Probe, post};
 use super::{Check, CheckId, CheckOutcome, tamper};
 use crate::http::Http;
+use crate::protocol::www_authenticate::BearerChallenge;
 use crate::secret::Secret;
-use crate::www_authenticate::BearerChallenge;
 
 use CheckOutcome::{Fail, Pass, Skipped};
 

@@ -251,7 +251,8 @@ pub(crate) fn epoch(v: Option<&Value>) -> Option<DateTime<Utc>> {
 
 /// The unverified `exp` / `email` of a JWT access token, for display when the store has none.
 pub(crate) fn jwt_hints(token: Option<&Secret>) -> (Option<DateTime<Utc>>, Option<String>) {
-    let Some(claims) = token.and_then(crate::jwt_peek::dangerous_unverified_claims) else {
+    let Some(claims) = token.and_then(crate::protocol::jwt_peek::dangerous_unverified_claims)
+    else {
         return (None, None);
     };
     let exp = epoch(claims.get("exp"));

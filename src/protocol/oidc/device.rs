@@ -228,7 +228,7 @@ impl IdpClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth_error::OAuthError;
+    use crate::protocol::oauth_error::OAuthError;
 
     fn refusal(code: &str, description: Option<&str>) -> LoginError {
         LoginError::CodeExchange(OAuthError {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::oauth_error::OAuthError;
+use crate::protocol::oauth_error::OAuthError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {

@@ -40,9 +40,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::client_auth::ClientAuth;
 use crate::http::Http;
 use crate::policy::IdpConfig;
+use crate::protocol::client_auth::ClientAuth;
 use crate::secret::Secret;
 use crate::trace::{Step, StepKind, Trace, redact_url};
 use callback::{CallbackListener, Expected};

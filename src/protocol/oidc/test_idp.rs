@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::clock::SharedClock;
-use crate::device_key::DeviceKey;
+use crate::protocol::device_key::DeviceKey;
 
 pub const CLIENT_ID: &str = "lanyard-test";
 

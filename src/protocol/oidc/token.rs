@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::error::LoginError;
 use super::metadata::from_http;
-use crate::client_auth::ClientAuth;
 use crate::http::{Http, HttpResponse};
-use crate::oauth_error::OAuthError;
+use crate::protocol::client_auth::ClientAuth;
+use crate::protocol::oauth_error::OAuthError;
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
