@@ -8,6 +8,7 @@
 //! then the features built on them: `legacy/` and `diagnose/`.
 
 pub mod admin;
+pub mod atomic;
 pub mod clock;
 pub mod diagnose;
 pub mod engine;
