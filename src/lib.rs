@@ -12,6 +12,8 @@ pub mod atomic;
 pub mod clock;
 pub mod diagnose;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod http;
 pub mod legacy;
 pub mod pilot;
