@@ -3,12 +3,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test lint conformance demo bench package screenshots
+.PHONY: help deps build test lint conformance demo bench package screenshots fuzz
 
 help:
 	@echo "make demo   - run Lanyard against the local lab (signs ada in, prints her connectors)"
 	@echo "make test   - every test: lint, unit, integration (real lab + real keyring), UI, conformance"
 	@echo "make bench  - fan-out and app-footprint benchmarks; numbers go to docs/benchmarks.md"
+	@echo "make fuzz   - every fuzz target (libFuzzer + ASan) for FUZZ_SECONDS each (default 60)"
 	@echo "make package - the .deb, with the Tauri bundler"
 	@echo "make screenshots - the window (e2e run) and the tray menu, into docs/screenshots"
 
@@ -32,6 +33,9 @@ demo: deps
 
 bench: deps
 	@bash scripts/bench.sh
+
+fuzz: deps
+	@bash scripts/fuzz.sh
 
 package: deps
 	@bash scripts/package.sh

@@ -8,9 +8,12 @@
 //! then the features built on them: `legacy/` and `diagnose/`.
 
 pub mod admin;
+pub mod atomic;
 pub mod clock;
 pub mod diagnose;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod http;
 pub mod legacy;
 pub mod pilot;

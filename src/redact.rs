@@ -5,15 +5,17 @@
 //! Two layers. A process-wide registry of every secret value this process holds (`Secret::new`
 //! registers each one: client secrets from the policy, tokens read from the keyring or a token
 //! response, credentials parsed from other apps' files), masked verbatim and in the encodings
-//! it travels in (URL, form, base64, JSON). Then shape rules for credentials the process never
-//! held, such as a server echoing someone's token back: JWTs, secret-bearing form and query
-//! fields, `Bearer`/`Basic` credentials, token-like values after token-ish keys, and long
+//! it travels in (URL, form, base64, JSON), and behind percent or JSON escapes of any
+//! dialect (`escaped`: decoded with a map back to the source). Then shape rules for
+//! credentials the process never held, such as a server echoing someone's token back: JWTs,
+//! secret-bearing form and query fields, `Bearer`/`Basic` credentials, token-like values after token-ish keys, and long
 //! opaque runs, also inside URL paths. Each masked value becomes `[sha256:…]` of the value, so
 //! support can still tell "the same token" apart.
 //!
 //! Bottom of the crate: it uses nothing else from it (the canary prefix of the lab is a test
 //! concern and does not appear here).
 
+mod escaped;
 mod registry;
 mod shapes;
 

@@ -3,11 +3,11 @@
 //! file's permissions (a machine policy is world-readable, 0644, and must stay so).
 
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::Path;
 
 use super::export::document::ConnectorDocument;
 use super::onboard::Existing;
+use crate::atomic::Mode;
 use crate::legacy::json_edit::{self, Seg};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,34 +112,10 @@ pub fn write(path: &Path, text: &str) -> Result<(), PolicyFileError> {
         path: path.display().to_string(),
         why: e.to_string(),
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-policy-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    match std::fs::metadata(path) {
-        Ok(meta) => std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(err)?,
-        Err(_) => readable_by_all(tmp.path()).map_err(err)?,
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
     }
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn readable_by_all(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn readable_by_all(_path: &Path) -> std::io::Result<()> {
-    Ok(())
+    crate::atomic::write(path, text.as_bytes(), Mode::LikeTarget { new: 0o644 }).map_err(err)
 }
 
 #[cfg(test)]

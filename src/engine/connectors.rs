@@ -67,7 +67,7 @@ impl Connectors {
         let idp = match session.idp_client(&session_trace).await {
             Ok(idp) => idp,
             Err(e) => {
-                let why = NoSubject::Unreachable(e.to_string());
+                let why = NoSubject::from_engine(&e);
                 return self
                     .fail_all(&session_trace, connectors, why, announce)
                     .await;
@@ -206,6 +206,12 @@ fn no_subject_outcomes(connectors: &[ConnectorConfig], why: NoSubject) -> Vec<Ou
             "idp_unreachable",
             "Can't reach your company's sign-in service; Lanyard keeps retrying and keeps current access until it expires.",
             d,
+        ),
+        NoSubject::Keyring(d) => (
+            ConnectorState::Unreachable,
+            "keyring_unavailable",
+            "Your system keyring is locked or not running: unlock it. Lanyard keeps retrying and keeps current access until it expires.",
+            format!("can't read the session from the keyring: {d}"),
         ),
     };
     connectors

@@ -2,7 +2,8 @@
 //! removal), its trace file, then every record in ONE state-file write — a fan-out of hundreds
 //! of connectors must not fsync hundreds of times.
 //!
-//! A token the keyring refuses to keep is not a grant: the connector is recorded as
+//! A failed renewal keeps a still-valid token unless the failure is a verdict on access
+//! (`keeps_token`). A token the keyring refuses to keep is not a grant: the connector is recorded as
 //! `unreachable` with code `keyring_unavailable` ("can't save tokens: …"), so status says why
 //! and the backoff timer, not a tight loop, decides when to try again.
 
@@ -93,10 +94,12 @@ fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
             Err(e) => Err(cant_save(&e)),
         },
         Resolution::Failed { state, error, .. } => {
-            // A denial or misconfiguration ends what we held: never show stale access.
-            let forgotten = match state {
-                ConnectorState::Unreachable => Ok(()),
-                _ => ctx.store.delete(&item),
+            // A verdict on access (denied, signed out, no longer zero-touch) ends what we
+            // held; a renewal that failed otherwise leaves a still-valid token in use.
+            let forgotten = if keeps_token(state) {
+                Ok(())
+            } else {
+                ctx.store.delete(&item)
             };
             match forgotten {
                 Ok(()) => Err((state, error)),
@@ -105,6 +108,17 @@ fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
         }
     };
     (c, outcome)
+}
+
+/// Whether a failure leaves the connector's token where it is: the network failing, or a
+/// server answering something unusable (an HTML page where a token response belongs, a
+/// misconfiguration the admin can fix). Neither says the user lost access, and the token the
+/// last renewal got is still valid until its expiry, which status keeps showing.
+fn keeps_token(state: ConnectorState) -> bool {
+    matches!(
+        state,
+        ConnectorState::Unreachable | ConnectorState::Misconfigured
+    )
 }
 
 fn cant_save(e: &crate::store::StoreError) -> (ConnectorState, ConnectorError) {
@@ -158,8 +172,8 @@ fn failed_record(
 ) -> ConnectorRecord {
     let failures = prev.as_ref().map_or(0, |p| p.failures).saturating_add(1);
     let as_issuer = prev.as_ref().and_then(|p| p.as_issuer.clone());
-    // While unreachable, the last good expiry, scopes and tools stay visible.
-    let keep = prev.filter(|_| state == ConnectorState::Unreachable);
+    // While the token is kept, its expiry, scopes and tools stay visible.
+    let keep = prev.filter(|_| keeps_token(state));
     ConnectorRecord {
         name: c.name.clone(),
         mcp_url: c.mcp_url.to_string(),

@@ -60,7 +60,8 @@ impl Lanyard {
             if session.renewable && session.id_token_expires_at - now <= ID_TOKEN_MIN_REMAINING {
                 // Keep the IdP session warm even when no connector is due.
                 let trace = Trace::new();
-                if let Err(crate::engine::session::NoSubject::Unreachable(why)) =
+                use crate::engine::session::NoSubject;
+                if let Err(NoSubject::Unreachable(why) | NoSubject::Keyring(why)) =
                     self.session.subject(&trace, true).await
                 {
                     tracing::info!("session renewal will be retried: {why}");

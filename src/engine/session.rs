@@ -42,6 +42,23 @@ impl Subject {
 pub(super) enum NoSubject {
     NeedsSignIn(String),
     Unreachable(String),
+    /// The keyring refused (locked, not running): nothing is wrong with the IdP or the
+    /// session, and the person must be told which of the two to fix.
+    Keyring(String),
+}
+
+impl NoSubject {
+    /// An engine failure on the way to a subject token, by what failed.
+    pub fn from_engine(e: &EngineError) -> Self {
+        match e {
+            EngineError::Store(s) => Self::Keyring(s.to_string()),
+            other => Self::Unreachable(other.to_string()),
+        }
+    }
+}
+
+fn keyring(e: &crate::store::StoreError) -> NoSubject {
+    NoSubject::Keyring(e.to_string())
 }
 
 /// Held while the session's tokens change: the in-process mutex, then the file lock.
@@ -156,7 +173,7 @@ impl Session {
             .ctx
             .secret(items::ID_TOKEN)
             .await
-            .map_err(|e| unreachable(&e))?;
+            .map_err(|e| keyring(&e))?;
         if !force_refresh
             && session.id_token_expires_at - now > ID_TOKEN_MIN_REMAINING
             && let Some(t) = id_token
@@ -167,14 +184,17 @@ impl Session {
             .ctx
             .secret(items::REFRESH_TOKEN)
             .await
-            .map_err(|e| unreachable(&e))?
+            .map_err(|e| keyring(&e))?
         else {
             self.mark_expired().await;
             return Err(NoSubject::NeedsSignIn(
                 "the ID token expired and there is no refresh token".into(),
             ));
         };
-        let idp = self.idp_client(trace).await.map_err(|e| unreachable(&e))?;
+        let idp = self
+            .idp_client(trace)
+            .await
+            .map_err(|e| NoSubject::from_engine(&e))?;
         let result = self.refresh(&idp, rt, &session.subject, trace).await;
         self.ctx.save_trace(TraceName::SessionRefresh, trace).await;
         result
@@ -192,7 +212,11 @@ impl Session {
         let unreachable = |e: &dyn std::fmt::Display| NoSubject::Unreachable(e.to_string());
         let fresh = match idp.refresh(&rt, trace).await {
             Ok(fresh) => fresh,
-            Err(LoginError::Unreachable(why)) => return Err(NoSubject::Unreachable(why)),
+            // No verdict on the refresh token (an outage, or an answer that is not a token
+            // response at all, such as a proxy's page): keep it and try again later.
+            Err(LoginError::Unreachable(why) | LoginError::InvalidResponse(why)) => {
+                return Err(NoSubject::Unreachable(why));
+            }
             Err(e) => {
                 self.mark_expired().await;
                 if let Err(d) = self.ctx.delete_secret(items::REFRESH_TOKEN).await {
@@ -205,7 +229,7 @@ impl Session {
             self.ctx
                 .set_secret(items::REFRESH_TOKEN, new_rt.clone())
                 .await
-                .map_err(|e| unreachable(&e))?;
+                .map_err(|e| keyring(&e))?;
         }
         let current_rt = fresh.refresh_token.unwrap_or(rt);
         let Some(idt) = fresh.id_token else {
@@ -233,7 +257,7 @@ impl Session {
         self.ctx
             .set_secret(items::ID_TOKEN, idt.clone())
             .await
-            .map_err(|e| unreachable(&e))?;
+            .map_err(|e| keyring(&e))?;
         let expires_at = identity.expires_at;
         self.ctx
             .update(move |s| {

@@ -4,7 +4,7 @@
 //! queue and restore all depend on it rather than on each other.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ScanReport;
@@ -33,6 +33,7 @@ impl LegacyContext {
     /// and the CLI both scan regularly, so expiry needs no timer of its own.
     pub fn scan(&self) -> ScanReport {
         self.prune_backups();
+        self.sweep_temp_files();
         super::scan_with(&self.home, &self.index, &self.ema_granted)
     }
 
@@ -40,6 +41,29 @@ impl LegacyContext {
     pub fn backups(&self) -> Vec<(String, super::LegacyEntry)> {
         self.prune_backups();
         super::backups(&self.state_dir)
+    }
+
+    /// Deletes the temp files a Lanyard process killed mid-edit left beside other apps'
+    /// stores (where a symlinked store really is, too) and in Lanyard's own legacy files:
+    /// only ours, only once their writer is gone (`atomic::sweep`).
+    pub(crate) fn sweep_temp_files(&self) {
+        let stores = super::clients::READERS
+            .iter()
+            .flat_map(|r| (r.files)(&self.home));
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for file in stores {
+            let real = std::fs::canonicalize(&file).ok();
+            for f in std::iter::once(file).chain(real) {
+                dirs.extend(f.parent().map(Path::to_path_buf));
+            }
+        }
+        dirs.push(self.state_dir.clone());
+        dirs.push(self.state_dir.join(super::backup::DIR));
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            crate::atomic::sweep(&dir);
+        }
     }
 
     pub(crate) fn prune_backups(&self) {

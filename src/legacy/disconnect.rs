@@ -39,6 +39,7 @@ pub async fn disconnect(
     opts: DisconnectOptions,
     ctx: &LegacyContext,
 ) -> Vec<Receipt> {
+    ctx.sweep_temp_files();
     let (found, _) = clients::read_all(&ctx.home, &ctx.index);
     let mut receipts = Vec::new();
     for id in entry_ids {

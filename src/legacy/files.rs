@@ -4,11 +4,11 @@
 //! data folder; and the cross-process lock Lanyard's own legacy files are changed under.
 
 use sha2::{Digest, Sha256};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use super::{LegacyError, hooks, io_err};
+use crate::atomic::{self, Mode, Staged};
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -62,7 +62,7 @@ pub(crate) fn replace_checked(
     let staged = stage(target, bytes)?;
     hooks::run_before_commit();
     still(target, Some(was))?;
-    staged.commit()
+    commit(staged, target)
 }
 
 /// Deletes `target` only if it is still the file `was` describes.
@@ -78,18 +78,11 @@ pub(crate) fn remove_checked(target: &Path, was: &Fingerprint) -> Result<(), Leg
 pub(crate) fn create_checked(target: &Path, bytes: &[u8]) -> Result<(), LegacyError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    set_mode(tmp.path(), 0o600)?;
-    tmp.write_all(bytes).map_err(|e| io_err(target, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(target, e))?;
+    let staged = atomic::stage(target, bytes, Mode::Private).map_err(|e| io_err(target, e))?;
     hooks::run_before_commit();
-    tmp.persist_noclobber(target)
-        .map_err(|_| LegacyError::Changed(target.display().to_string()))?;
-    Ok(())
+    staged
+        .commit_new()
+        .map_err(|_| LegacyError::Changed(target.display().to_string()))
 }
 
 /// An exclusive lock on `<state_dir>/<name>`, held until dropped. `File::lock` is an
@@ -110,46 +103,15 @@ pub(crate) fn lock(state_dir: &Path, name: &str) -> Result<std::fs::File, Legacy
     Ok(file)
 }
 
-/// New content written next to `target`, not yet in place. Dropping it (or crashing) leaves
-/// the original untouched.
-pub(crate) struct Staged {
-    tmp: tempfile::NamedTempFile,
-    target: PathBuf,
-}
-
+/// New content written next to `target` with the original's permissions (0600 for a new
+/// file), not yet in place. Dropping it (or crashing) leaves the original untouched.
 pub(crate) fn stage(target: &Path, bytes: &[u8]) -> Result<Staged, LegacyError> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    if let Ok(meta) = std::fs::metadata(target) {
-        // Keep the owner's choice (0600 for token files) rather than the temp file's default.
-        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| io_err(target, e))?;
-    }
-    tmp.write_all(bytes).map_err(|e| io_err(target, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(target, e))?;
-    Ok(Staged {
-        tmp,
-        target: target.to_path_buf(),
-    })
+    atomic::stage(target, bytes, Mode::LikeTarget { new: 0o600 }).map_err(|e| io_err(target, e))
 }
 
-impl Staged {
-    /// The rename: the only moment the original changes.
-    pub(crate) fn commit(self) -> Result<(), LegacyError> {
-        let target = self.target;
-        self.tmp
-            .persist(&target)
-            .map_err(|e| io_err(&target, e.error))?;
-        Ok(())
-    }
-
-    #[cfg(test)]
-    pub(crate) fn path(&self) -> &Path {
-        self.tmp.path()
-    }
+/// The rename: the only moment the original changes.
+fn commit(staged: Staged, target: &Path) -> Result<(), LegacyError> {
+    staged.commit().map_err(|e| io_err(target, e))
 }
 
 /// Creates `dir` (and parents) readable by the user only.
@@ -163,16 +125,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LegacyError
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
-    set_mode(tmp.path(), 0o600)?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
-    Ok(())
+    atomic::write(path, bytes, Mode::Private).map_err(|e| io_err(path, e))
 }
 
 #[cfg(unix)]
@@ -199,7 +152,8 @@ mod tests {
         let staged = stage(&f, b"new content").unwrap();
         assert_eq!(std::fs::read(staged.path()).unwrap(), b"new content");
         // Simulate the crash: the process dies before `commit`, the temp file stays behind.
-        let leftover = staged.tmp.into_temp_path().keep().unwrap();
+        let leftover = staged.path().to_path_buf();
+        std::mem::forget(staged);
         assert_eq!(std::fs::read(&f).unwrap(), b"original");
         assert!(leftover.exists());
     }

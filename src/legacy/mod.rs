@@ -8,7 +8,7 @@
 
 mod audit;
 mod backup;
-mod clients;
+pub(crate) mod clients;
 mod context;
 mod disconnect;
 mod edit;

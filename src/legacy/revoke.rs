@@ -7,7 +7,7 @@
 use url::Url;
 
 use super::clients::Credentials;
-use crate::http::{Http, check_endpoint};
+use crate::http::{Http, check_derived};
 use crate::protocol::discovery::{self, MetadataCache, authorization_server_metadata_urls};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
@@ -129,22 +129,31 @@ async fn from_issuer(http: &Http, trace: &Trace, issuer: &str) -> Result<Option<
         let doc: serde_json::Value = response
             .json()
             .map_err(|_| "authorization-server metadata is not JSON".to_string())?;
-        let found = doc
-            .get("issuer")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        if found.trim_end_matches('/') != issuer.trim_end_matches('/') {
-            return Err("authorization-server metadata names another issuer".into());
-        }
-        let Some(endpoint) = doc.get("revocation_endpoint").and_then(|v| v.as_str()) else {
-            return Ok(None);
-        };
-        let url =
-            Url::parse(endpoint).map_err(|_| "revocation_endpoint is not a URL".to_string())?;
-        check_endpoint(&url).map_err(|e| e.to_string())?;
-        return Ok(Some(url));
+        return endpoint_in(&doc, issuer, &issuer_url);
     }
     Err(last)
+}
+
+/// The `revocation_endpoint` of the metadata `doc` fetched for `issuer`: https, or loopback
+/// only when the issuer is loopback itself (like every URL a server names).
+fn endpoint_in(
+    doc: &serde_json::Value,
+    issuer: &str,
+    issuer_url: &Url,
+) -> Result<Option<Url>, String> {
+    let found = doc
+        .get("issuer")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    if found.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err("authorization-server metadata names another issuer".into());
+    }
+    let Some(endpoint) = doc.get("revocation_endpoint").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let url = Url::parse(endpoint).map_err(|_| "revocation_endpoint is not a URL".to_string())?;
+    check_derived(&url, issuer_url).map_err(|e| format!("revocation_endpoint: {e}"))?;
+    Ok(Some(url))
 }
 
 async fn post(
@@ -213,6 +222,37 @@ mod tests {
             client_secret: secret.map(Secret::new),
             ..Credentials::default()
         }
+    }
+
+    #[test]
+    fn a_remote_issuer_may_not_name_a_revocation_endpoint_on_this_machine() {
+        let remote = Url::parse("https://as.example").unwrap();
+        let doc = |endpoint: &str| json!({"issuer": "https://as.example/", "revocation_endpoint": endpoint});
+        for local in [
+            "http://127.0.0.1:6379/revoke",
+            "https://localhost/revoke",
+            "http://[::1]/r",
+        ] {
+            let refused = endpoint_in(&doc(local), "https://as.example", &remote).unwrap_err();
+            assert!(
+                refused.contains("revocation_endpoint"),
+                "{local}: {refused}"
+            );
+        }
+        let ok = endpoint_in(
+            &doc("https://as.example/revoke"),
+            "https://as.example",
+            &remote,
+        );
+        assert_eq!(ok.unwrap().unwrap().as_str(), "https://as.example/revoke");
+        // The lab: a loopback issuer names its own loopback endpoint.
+        let lab = Url::parse("http://127.0.0.1:8711").unwrap();
+        let lab_doc = json!({"issuer": "http://127.0.0.1:8711", "revocation_endpoint": "http://127.0.0.1:8711/revoke"});
+        assert!(
+            endpoint_in(&lab_doc, "http://127.0.0.1:8711", &lab)
+                .unwrap()
+                .is_some()
+        );
     }
 
     async fn as_stub(with_revocation: bool, revoke_status: u16) -> Stub {

@@ -376,10 +376,10 @@ async fn probe(
 }
 
 #[derive(Deserialize)]
-struct ProtectedResource {
+pub(crate) struct ProtectedResource {
     resource: Option<String>,
     #[serde(default)]
-    authorization_servers: Vec<String>,
+    pub(crate) authorization_servers: Vec<String>,
     #[serde(default)]
     scopes_supported: Vec<String>,
     resource_name: Option<String>,
@@ -441,27 +441,41 @@ async fn protected_resource_metadata(
             why: e.to_string(),
         }
     })?;
+    check_protected_resource(&prm, &url, mcp_url).inspect_err(|e| {
+        if matches!(e, DiscoveryError::ResourceMismatch { .. }) {
+            trace.annotate_last(
+                StepKind::ProtectedResourceMetadata,
+                "resource does not match the MCP URL",
+            );
+        }
+    })?;
+    Ok(prm)
+}
+
+/// RFC 9728 §3.3: the document found at `url` must name a `resource`, and it must be the MCP
+/// URL (or a same-origin prefix of it).
+pub(crate) fn check_protected_resource(
+    prm: &ProtectedResource,
+    url: &Url,
+    mcp_url: &Url,
+) -> Result<(), DiscoveryError> {
     let Some(resource) = prm.resource.as_deref() else {
         return Err(DiscoveryError::InvalidMetadata {
             what: "protected-resource metadata",
-            why: format!("{} has no `resource`", redact_url(&url)),
+            why: format!("{} has no `resource`", redact_url(url)),
         });
     };
     if !resource_allowed(resource, mcp_url) {
-        trace.annotate_last(
-            StepKind::ProtectedResourceMetadata,
-            "resource does not match the MCP URL",
-        );
         return Err(DiscoveryError::ResourceMismatch {
             expected: mcp_url.to_string(),
             found: crate::trace::scrub(resource),
         });
     }
-    Ok(prm)
+    Ok(())
 }
 
 #[derive(Deserialize)]
-struct AuthorizationServer {
+pub(crate) struct AuthorizationServer {
     issuer: Option<String>,
     token_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
@@ -528,22 +542,32 @@ async fn authorization_server_metadata(
             why: e.to_string(),
         }
     })?;
-    // RFC 8414 §3.3: identical, character for character (trailing slash included).
-    let found = asm.issuer.clone().unwrap_or_default();
-    if found != issuer {
+    check_as_issuer(&asm, issuer).inspect_err(|_| {
         trace.annotate_last(
             StepKind::AuthorizationServerMetadata,
             "issuer does not match: refused",
-        );
-        return Err(DiscoveryError::IssuerMismatch {
-            expected: issuer.to_string(),
-            found: crate::trace::scrub(&found),
-        });
-    }
+        )
+    })?;
     Ok(asm)
 }
 
-fn build(
+/// RFC 8414 §3.3: the metadata's `issuer` is the one the PRM named, character for character
+/// (trailing slash included).
+pub(crate) fn check_as_issuer(
+    asm: &AuthorizationServer,
+    issuer: &str,
+) -> Result<(), DiscoveryError> {
+    let found = asm.issuer.as_deref().unwrap_or_default();
+    if found != issuer {
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: issuer.to_string(),
+            found: crate::trace::scrub(found),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn build(
     prm: ProtectedResource,
     asm: AuthorizationServer,
     issuer: String,

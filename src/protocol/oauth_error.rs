@@ -22,7 +22,8 @@ impl OAuthError {
         Some(Self {
             error: crate::redact::redact(&parsed.error),
             error_description: parsed.error_description.map(|d| crate::redact::redact(&d)),
-            error_uri: parsed.error_uri,
+            // Also shown and kept in traces: a server may put the request in it too.
+            error_uri: parsed.error_uri.map(|u| crate::redact::redact(&u)),
         })
     }
 }

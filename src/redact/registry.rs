@@ -159,10 +159,11 @@ fn percent_encode(value: &str, lower_hex: bool) -> String {
     out
 }
 
-/// `text` with each occurrence of a registered value (in any of its encodings) masked.
+/// `text` with each occurrence of a registered value (in any of its encodings) masked, also
+/// behind percent or JSON escapes of any dialect (`escaped`).
 pub(super) fn mask_known(text: &str) -> String {
     let (matcher, pending) = snapshot();
-    let mut out = match matcher {
+    let mut out = match &matcher {
         Some(m) => {
             let mut out = String::with_capacity(text.len());
             let mut last = 0;
@@ -181,14 +182,68 @@ pub(super) fn mask_known(text: &str) -> String {
             out = out.replace(form.as_str(), mask);
         }
     }
-    out
+    let spans = escaped_spans(&out, matcher.as_deref(), &pending);
+    if spans.is_empty() {
+        return out;
+    }
+    let mut masked = String::with_capacity(out.len());
+    let mut last = 0;
+    for (start, end, mask) in spans {
+        masked.push_str(&out[last..start]);
+        masked.push_str(&mask);
+        last = end;
+    }
+    masked.push_str(&out[last..]);
+    masked
 }
 
-/// Whether any registered value (in any encoding) occurs in `text`.
+/// Where registered values hide behind escapes in `text`: disjoint source ranges, in order,
+/// each with its mask.
+fn escaped_spans(
+    text: &str,
+    matcher: Option<&Matcher>,
+    pending: &[(String, String)],
+) -> Vec<(usize, usize, String)> {
+    let decodings = super::escaped::decodings(text);
+    if decodings.is_empty() {
+        return Vec::new();
+    }
+    let recent = (!pending.is_empty())
+        .then(|| AhoCorasick::new(pending.iter().map(|(form, _)| form)).ok())
+        .flatten();
+    let mut found = Vec::new();
+    for d in &decodings {
+        if let Some(m) = matcher {
+            for hit in m.automaton.find_iter(&d.bytes[..]) {
+                let (start, end) = d.source(hit.start(), hit.end());
+                found.push((start, end, m.masks[hit.pattern().as_usize()].clone()));
+            }
+        }
+        if let Some(recent) = &recent {
+            for hit in recent.find_iter(&d.bytes[..]) {
+                let (start, end) = d.source(hit.start(), hit.end());
+                found.push((start, end, pending[hit.pattern().as_usize()].1.clone()));
+            }
+        }
+    }
+    found.retain(|(s, e, _)| text.is_char_boundary(*s) && text.is_char_boundary(*e));
+    found.sort_by_key(|(s, e, _)| (*s, std::cmp::Reverse(*e)));
+    let mut spans: Vec<(usize, usize, String)> = Vec::with_capacity(found.len());
+    for (start, end, mask) in found {
+        match spans.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => spans.push((start, end, mask)),
+        }
+    }
+    spans
+}
+
+/// Whether any registered value (in any encoding, or behind escapes) occurs in `text`.
 pub(super) fn contains_known(text: &str) -> bool {
     let (matcher, pending) = snapshot();
-    matcher.is_some_and(|m| m.automaton.is_match(text))
+    matcher.as_ref().is_some_and(|m| m.automaton.is_match(text))
         || pending.iter().any(|(form, _)| text.contains(form.as_str()))
+        || !escaped_spans(text, matcher.as_deref(), &pending).is_empty()
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::Mode;
 use crate::trace::Step;
 use crate::view::connector::{ConnectorError, ConnectorState};
 
@@ -80,7 +80,12 @@ pub struct StateDir {
 impl StateDir {
     pub fn open(root: &Path) -> Result<Self, StateError> {
         create_private_dir(root)?;
-        create_private_dir(&root.join("traces").join("connector"))?;
+        let connector_traces = root.join("traces").join("connector");
+        create_private_dir(&connector_traces)?;
+        // Temp files of Lanyard processes killed mid-write (never a live writer's).
+        for dir in [root.to_path_buf(), root.join("traces"), connector_traces] {
+            crate::atomic::sweep(&dir);
+        }
         Ok(Self {
             root: root.to_path_buf(),
         })
@@ -255,27 +260,12 @@ fn safe_file_name(id: &str) -> String {
 
 /// Temp file in the same folder, fsync, rename over the target: readers see old or new, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
-    Ok(())
+    crate::atomic::write(path, bytes, Mode::Private).map_err(|e| io_err(path, e))
 }
 
 /// Temp file + rename without fsync: never torn, but may be lost in a power cut.
 fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lanyard-")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
-    Ok(())
+    crate::atomic::replace(path, bytes, Mode::Private).map_err(|e| io_err(path, e))
 }
 
 fn create_private_dir(path: &Path) -> Result<(), StateError> {

@@ -6,6 +6,7 @@ mod support;
 mod canary;
 mod device_key;
 mod diagnose;
+mod fault_catalogue;
 mod faults;
 mod grants;
 mod keyring;

@@ -18,7 +18,7 @@ pub fn purge(ctx: &LegacyContext, json: bool) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("lanyard: {e}");
+            eprintln!("lanyard: {}", crate::render::safe(&e.to_string()));
             1
         }
     }

@@ -293,12 +293,13 @@ async fn legacy(
                 if json {
                     render::json_line(&report);
                 } else {
-                    println!("{}", report.message);
+                    println!("{}", render::safe(&report.message));
                 }
                 Ok(0)
             }
             Err(e) => {
-                eprintln!("lanyard: {e}");
+                // Names other apps' files and entries: their text can drive the terminal.
+                eprintln!("lanyard: {}", render::safe(&e.to_string()));
                 Ok(1)
             }
         },
@@ -309,7 +310,7 @@ async fn legacy(
                 Ok(0)
             }
             Err(e) => {
-                eprintln!("lanyard: {e}");
+                eprintln!("lanyard: {}", render::safe(&e.to_string()));
                 Ok(1)
             }
         },

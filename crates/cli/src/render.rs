@@ -141,7 +141,17 @@ fn connector_detail(c: &lanyard::view::status::ConnectorView, now: DateTime<Utc>
                 .expires_at
                 .map(|e| format!("; current access {}", left(e, now)))
                 .unwrap_or_default();
-            format!("Can't reach it; retrying{last}")
+            // The keyring, not the network, is what failed: say so (issue 10).
+            let keyring = c
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "keyring_unavailable");
+            let what = if keyring {
+                "Keyring locked or unavailable"
+            } else {
+                "Can't reach it"
+            };
+            format!("{what}; retrying{last}")
         }
         ConnectorState::Pending => "Working…".into(),
     }

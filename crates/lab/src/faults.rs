@@ -1,5 +1,6 @@
 //! Run-time fault knobs (`POST /lab/faults`, `Lab::set_faults`): IdP outage, blanket policy
-//! denial, signing-key rotation, and token endpoints that echo the request back.
+//! denial, signing-key rotation, token endpoints that echo the request back, and one protocol
+//! leg answering badly (`leg_fault`: 500, slow, garbage or oversized) for fault catalogues.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,68 @@ pub struct Faults {
     /// secrets and tokens included), for clients' redaction tests.
     #[serde(default)]
     pub echo_request: bool,
+    /// One leg answers badly until cleared (`null`); absent from older clients' bodies.
+    #[serde(default)]
+    pub leg_fault: Option<LegFault>,
+}
+
+/// A protocol leg, as the lab's endpoints serve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leg {
+    /// The IdP's OIDC discovery document.
+    IdpDiscovery,
+    IdpJwks,
+    /// Every grant at the IdP's token endpoint (the three below included).
+    IdpToken,
+    /// `authorization_code` at the IdP (sign-in).
+    SignIn,
+    /// `refresh_token` at the IdP (session renewal).
+    IdpRefresh,
+    /// RFC 8693 at the IdP (ID token or refresh token → ID-JAG).
+    TokenExchange,
+    /// RFC 9728 protected-resource metadata of a connector.
+    ResourceMetadata,
+    /// RFC 8414 metadata of a connector's authorization server.
+    AsMetadata,
+    /// RFC 7523 at a connector's authorization server (ID-JAG → access token).
+    JwtBearer,
+    /// A connector's MCP server.
+    Mcp,
+    /// RFC 7009 at the IdP or a connector's authorization server.
+    Revocation,
+}
+
+impl Leg {
+    /// Whether a request on leg `actual` is covered by a fault set on `self`.
+    pub fn covers(self, actual: Leg) -> bool {
+        self == actual
+            || (self == Leg::IdpToken
+                && matches!(actual, Leg::SignIn | Leg::IdpRefresh | Leg::TokenExchange))
+    }
+}
+
+/// How a faulty leg answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegFaultKind {
+    /// HTTP 500 with an OAuth `server_error` body.
+    Error500,
+    /// The real answer, after `delay_ms` (default 30 000: past any client timeout).
+    Slow,
+    /// HTTP 200 with an HTML page where JSON belongs (a captive portal, a proxy).
+    Garbage,
+    /// HTTP 200 with a JSON body of 2 MiB (over any sane client's cap).
+    Oversized,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegFault {
+    pub leg: Leg,
+    pub kind: LegFaultKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 /// A partial `POST /lab/faults` body: absent fields keep their current value.
@@ -29,6 +92,18 @@ pub struct FaultsPatch {
     pub deny_all: Option<bool>,
     pub rotate_keys: Option<bool>,
     pub echo_request: Option<bool>,
+    /// Absent: unchanged; `null`: cleared.
+    #[serde(default, deserialize_with = "present")]
+    pub leg_fault: Option<Option<LegFault>>,
+}
+
+/// A field that is present (even as `null`) becomes `Some`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 impl Faults {
@@ -39,6 +114,7 @@ impl Faults {
             deny_all: patch.deny_all.unwrap_or(self.deny_all),
             rotate_keys: patch.rotate_keys.unwrap_or(self.rotate_keys),
             echo_request: patch.echo_request.unwrap_or(self.echo_request),
+            leg_fault: patch.leg_fault.unwrap_or(self.leg_fault),
         };
         (next, patch.rotate_keys == Some(true))
     }
@@ -51,6 +127,7 @@ impl From<Faults> for FaultsPatch {
             deny_all: Some(f.deny_all),
             rotate_keys: Some(f.rotate_keys),
             echo_request: Some(f.echo_request),
+            leg_fault: Some(f.leg_fault),
         }
     }
 }
@@ -68,6 +145,24 @@ mod tests {
         let patch: FaultsPatch = serde_json::from_str(r#"{"deny_all": true}"#).unwrap();
         let (next, rotate) = start.patched(patch);
         assert!(next.idp_down && next.deny_all && !rotate);
+    }
+
+    #[test]
+    fn leg_fault_is_set_kept_and_cleared() {
+        let set: FaultsPatch =
+            serde_json::from_str(r#"{"leg_fault": {"leg": "jwt_bearer", "kind": "garbage"}}"#)
+                .unwrap();
+        let (on, _) = Faults::default().patched(set);
+        let fault = on.leg_fault.unwrap();
+        assert_eq!(
+            (fault.leg, fault.kind),
+            (Leg::JwtBearer, LegFaultKind::Garbage)
+        );
+        let other: FaultsPatch = serde_json::from_str(r#"{"deny_all": false}"#).unwrap();
+        assert_eq!(on.patched(other).0.leg_fault, Some(fault));
+        let clear: FaultsPatch = serde_json::from_str(r#"{"leg_fault": null}"#).unwrap();
+        assert_eq!(on.patched(clear).0.leg_fault, None);
+        assert!(Leg::IdpToken.covers(Leg::IdpRefresh) && !Leg::IdpRefresh.covers(Leg::IdpToken));
     }
 
     #[test]

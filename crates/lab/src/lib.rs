@@ -24,7 +24,7 @@ mod token_endpoint;
 
 pub use catalogue::{ClientMethod, LEGACY_CLIENT_ID};
 pub use directory::Directory;
-pub use faults::Faults;
+pub use faults::{Faults, Leg, LegFault, LegFaultKind};
 pub use idp::device::{Decision as DeviceDecision, DeviceError, DeviceRequest};
 pub use ready::{Ready, ReadyConnector};
 pub use seed_legacy::{SeedReport, SeededEntry, seed_legacy};

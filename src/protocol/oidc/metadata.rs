@@ -16,7 +16,7 @@ use openidconnect::{AdditionalProviderMetadata, ProviderMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::error::LoginError;
-use crate::http::{Http, HttpError, check_endpoint};
+use crate::http::{Http, HttpError, check_derived};
 use crate::trace::{StepKind, Trace};
 
 /// RFC 8693 token type of a refresh token used as `subject_token`.
@@ -130,6 +130,11 @@ pub fn parse(body: &[u8], issuer: &str) -> Result<Endpoints, LoginError> {
     if !s256 {
         return Err(LoginError::PkceUnsupported);
     }
+    // The IdP names these; it may name this machine only when the policy's issuer is on it.
+    let named_by = url::Url::parse(issuer)
+        .map_err(|e| LoginError::Discovery(format!("idp.issuer is not a URL ({e})")))?;
+    let secure = |url: &url::Url, field: &str| secure(url, &named_by, field);
+    let optional = |value: &Option<String>, field: &str| optional(value, &named_by, field);
     let authorization = secure(doc.authorization_endpoint().url(), "authorization_endpoint")?;
     let token = doc.token_endpoint().ok_or_else(|| {
         LoginError::Discovery("the discovery document has no token_endpoint".into())
@@ -163,18 +168,27 @@ pub fn parse(body: &[u8], issuer: &str) -> Result<Endpoints, LoginError> {
 }
 
 /// An optional endpoint member: absent is fine, present must be a URL that passes `secure`.
-fn optional(value: &Option<String>, field: &str) -> Result<Option<url::Url>, LoginError> {
+fn optional(
+    value: &Option<String>,
+    named_by: &url::Url,
+    field: &str,
+) -> Result<Option<url::Url>, LoginError> {
     let Some(text) = value else {
         return Ok(None);
     };
     let parsed = url::Url::parse(text)
         .map_err(|e| LoginError::Discovery(format!("{field} is not a URL ({e})")))?;
-    Ok(Some(secure(&parsed, field)?))
+    Ok(Some(secure(&parsed, named_by, field)?))
 }
 
-fn secure(url: &url::Url, field: &str) -> Result<url::Url, LoginError> {
-    check_endpoint(url)
-        .map_err(|_| LoginError::Insecure(format!("{field} uses plain http off loopback")))?;
+/// https, or loopback only when the issuer is loopback itself (`http::check_derived`).
+fn secure(url: &url::Url, named_by: &url::Url, field: &str) -> Result<url::Url, LoginError> {
+    check_derived(url, named_by).map_err(|e| match e {
+        HttpError::LoopbackNotNamed(_) => LoginError::Insecure(format!(
+            "{field} points at this machine, but the IdP's issuer is not on it"
+        )),
+        _ => LoginError::Insecure(format!("{field} uses plain http off loopback")),
+    })?;
     Ok(url.clone())
 }
 
@@ -258,6 +272,30 @@ mod tests {
             parse_value(d, "https://i"),
             Err(LoginError::Insecure(_))
         ));
+    }
+
+    #[test]
+    fn a_remote_idp_may_not_name_this_machine() {
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "revocation_endpoint",
+            "device_authorization_endpoint",
+        ] {
+            let mut d = doc("https://idp.example");
+            d[field] = serde_json::json!("http://127.0.0.1:6379/x");
+            match parse_value(d, "https://idp.example") {
+                Err(LoginError::Insecure(why)) => assert!(why.contains(field), "{why}"),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        // The lab: a loopback issuer names loopback endpoints.
+        let mut d = doc("http://127.0.0.1:8711/idp");
+        d["jwks_uri"] = serde_json::json!("http://127.0.0.1:8711/idp/jwks");
+        d["authorization_endpoint"] = serde_json::json!("http://127.0.0.1:8711/idp/authorize");
+        d["token_endpoint"] = serde_json::json!("http://localhost:8711/idp/token");
+        assert!(parse_value(d, "http://127.0.0.1:8711/idp").is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! under scripts/with-keyring.sh), checking the contract — output, JSON v1, exit codes — and
 //! that no token ever appears in what it prints, even with debug logs on.
 
+mod faults;
 mod pilot;
 mod policy;
 
