@@ -20,6 +20,10 @@ pub enum StepKind {
     Authorization,
     Callback,
     Token,
+    /// RFC 8628 §3.1: asking the IdP for a device code (sign-in without a local browser).
+    DeviceAuthorization,
+    /// RFC 8628 §3.4: one poll of the token endpoint while the person approves elsewhere.
+    DevicePoll,
     Refresh,
     McpProbe,
     ProtectedResourceMetadata,
@@ -31,6 +35,10 @@ pub enum StepKind {
     McpToolCall,
     Revocation,
 }
+
+/// How the device flow's note on its last poll begins when the code outlived its
+/// `expires_in` before the IdP said `expired_token` itself (read by the timeline).
+pub const DEVICE_CODE_EXPIRED: &str = "the device code expired before it was approved";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Runtime, State};
-use tauri_plugin_autostart::ManagerExt;
 
 use lanyard::protocol::oidc::{Browser, SignInOptions};
 use lanyard::view::status::StatusView;
 
 use crate::app_state::AppState;
+use crate::autostart::ManagerExt;
 use crate::dto::{AppError, ErrorCode, Settings};
 use crate::events::{SIGN_IN_PROGRESS, SignInProgress};
 

@@ -76,7 +76,7 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_m
                 if let (Some(s), Some(at)) = (&prev, warn_at)
                     && warned_for != Some(at)
                 {
-                    show(&app, &notify::session_notice(s, Utc::now()));
+                    show(&app, &notify::session_notice(s, Utc::now(), &chrono::Local));
                     warned_for = Some(at);
                 }
             }

@@ -2,6 +2,7 @@
 //! tests can pass Tauri's mock runtime.
 
 pub mod app_state;
+pub mod autostart;
 pub mod commands;
 pub mod dto;
 pub mod events;
@@ -53,6 +54,29 @@ pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// SIGTERM (the session ending, `systemctl stop`, `kill`) and SIGINT quit like the tray's
+/// Quit: through the event loop, so the renewal loop stops and the exit code is 0.
+fn quit_on_signal<R: Runtime>(app: tauri::AppHandle<R>) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("could not listen for SIGTERM/SIGINT");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
+}
+
 pub fn run() {
     lanyard::diagnose::logs::init_for_host("warn");
 
@@ -61,14 +85,17 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app)
         }))
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ));
+        .plugin(tauri_plugin_notification::init());
+    // Linux: the app writes its own XDG autostart entry (see `autostart`).
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_autostart::init(
+        tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+        None,
+    ));
     let app = configure(builder, AppState::from_env())
         .setup(|app| {
             let handle = app.handle().clone();
+            quit_on_signal(handle.clone());
             let state = app.state::<AppState>();
             let lead = chrono::Duration::minutes(state.session_warning_minutes);
             if let Ok(engine) = state.engine() {

@@ -14,7 +14,11 @@ pub struct Notice {
 }
 
 /// Connectors that were granted in `prev` and are now denied, misconfigured or need sign-in.
+/// Nothing when the person signed out: they stopped the access themselves.
 pub fn dropped(prev: &StatusView, next: &StatusView) -> Vec<Notice> {
+    if next.session.state == SessionState::SignedOut {
+        return Vec::new();
+    }
     next.connectors
         .iter()
         .filter(|c| {
@@ -49,7 +53,9 @@ pub fn dropped(prev: &StatusView, next: &StatusView) -> Vec<Notice> {
         .collect()
 }
 
-/// When to warn that the session will lapse: `lead` before it ends, if Lanyard can't renew it.
+/// When to warn that the session will lapse: `lead` before it ends, if Lanyard can't renew it
+/// (no refresh token, or renewing keeps failing because the IdP is down). When renewing
+/// starts failing inside the lead, the time is already past and the warning is due at once.
 pub fn session_warning_at(status: &StatusView, lead: Duration) -> Option<DateTime<Utc>> {
     let s = &status.session;
     if s.state != SessionState::SignedIn || s.renewable {
@@ -58,16 +64,26 @@ pub fn session_warning_at(status: &StatusView, lead: Duration) -> Option<DateTim
     s.expires_at.map(|e| e - lead)
 }
 
-pub fn session_notice(status: &StatusView, now: DateTime<Utc>) -> Notice {
-    let left = status
-        .session
-        .expires_at
-        .map(|e| ((e - now).num_seconds().max(0) + 59) / 60)
-        .unwrap_or(0);
+/// The warning itself: the clock time the session ends (in `tz`, the person's zone) and
+/// the minutes left, rounded up.
+pub fn session_notice<Tz>(status: &StatusView, now: DateTime<Utc>, tz: &Tz) -> Notice
+where
+    Tz: chrono::TimeZone,
+    Tz::Offset: std::fmt::Display,
+{
+    let Some(ends) = status.session.expires_at else {
+        return Notice {
+            title: "Your company sign-in ends soon".into(),
+            body: "Lanyard can't renew it. Open Lanyard and sign in again.".into(),
+        };
+    };
+    let left = ((ends - now).num_seconds().max(0) + 59) / 60;
+    let at = ends.with_timezone(tz).format("%H:%M");
     Notice {
         title: "Your company sign-in ends soon".into(),
         body: format!(
-            "In about {left} min your connectors stop renewing. Open Lanyard and sign in again."
+            "It ends at {at} (in about {left} min) and Lanyard can't renew it. \
+             Open Lanyard and sign in again to keep your connectors working."
         ),
     }
 }
@@ -143,6 +159,17 @@ mod tests {
         );
         assert_eq!(notices[0].title, "B access stopped");
         assert!(dropped(&next, &next).is_empty());
+
+        // Signing out drops every grant, and the person knows: no notification.
+        let mut signed_out = view(false, 0, &[("a", NeedsSignIn), ("b", NeedsSignIn)], now);
+        signed_out.session.state = SessionState::SignedOut;
+        assert!(dropped(&prev, &signed_out).is_empty());
+        signed_out.session.state = SessionState::Expired;
+        assert_eq!(
+            dropped(&prev, &signed_out).len(),
+            2,
+            "a lapse the person did not choose"
+        );
     }
 
     #[test]
@@ -154,7 +181,17 @@ mod tests {
         );
         let at = session_warning_at(&view(false, 3600, &[], now), Duration::minutes(15)).unwrap();
         assert_eq!(at, now + Duration::minutes(45));
-        let n = session_notice(&view(false, 600, &[], now), now);
-        assert!(n.body.contains("10 min"), "{}", n.body);
+        let n = session_notice(&view(false, 600, &[], now), now, &Utc);
+        assert!(n.body.contains("in about 10 min"), "{}", n.body);
+        let ends = (now + Duration::seconds(600)).format("%H:%M").to_string();
+        assert!(n.body.contains(&format!("ends at {ends}")), "{}", n.body);
+        // Renewal started failing with less than the lead left: due at once, not missed.
+        let late = session_warning_at(&view(false, 30, &[], now), Duration::minutes(15)).unwrap();
+        assert!(late < now);
+        assert!(
+            session_notice(&view(false, 30, &[], now), now, &Utc)
+                .body
+                .contains("in about 1 min")
+        );
     }
 }

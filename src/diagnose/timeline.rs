@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalogue::{self, Endpoint, Explanation};
 use crate::protocol::oauth_error::OAuthError;
-use crate::trace::{Step, StepKind};
+use crate::trace::{DEVICE_CODE_EXPIRED, Step, StepKind};
 use crate::view::connector::ConnectorError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +91,8 @@ pub fn leg(kind: StepKind) -> &'static str {
         StepKind::Authorization => "Authorization (browser)",
         StepKind::Callback => "Browser callback",
         StepKind::Token => "Token (sign-in code)",
+        StepKind::DeviceAuthorization => "Device authorization (code for another device)",
+        StepKind::DevicePoll => "Waiting for approval (device code poll)",
         StepKind::Refresh => "Session refresh",
         StepKind::McpProbe => "MCP probe (no token)",
         StepKind::ProtectedResourceMetadata => "Protected-resource metadata",
@@ -187,6 +189,19 @@ fn judge(s: &Step, later: &[Step], who: Option<&str>) -> (Verdict, Option<Explan
         let (endpoint, code) = catalogue::network_code(note);
         return failed(endpoint, code, Some(note).filter(|n| !n.is_empty()));
     };
+    if s.kind == StepKind::DevicePoll {
+        // Lanyard stopped polling on its own: the code outlived its `expires_in`.
+        if note.starts_with(DEVICE_CODE_EXPIRED) {
+            return failed(Endpoint::IdpToken, "expired_token", None);
+        }
+        // RFC 8628 §3.5: "not yet" and "more slowly" are the IdP keeping pace, not failures.
+        if s.oauth_error
+            .as_ref()
+            .is_some_and(|e| matches!(e.error.as_str(), "authorization_pending" | "slow_down"))
+        {
+            return (Verdict::Info, None);
+        }
+    }
     if let Some(err) = &s.oauth_error {
         return failed(endpoint_of(s.kind), &err.error, desc);
     }
@@ -201,9 +216,10 @@ fn judge(s: &Step, later: &[Step], who: Option<&str>) -> (Verdict, Option<Explan
             }
             (Verdict::Info, None)
         }
-        (StepKind::Token | StepKind::Refresh | StepKind::Jwks, 200..=299)
-            if note.starts_with("ID token refused: ") =>
-        {
+        (
+            StepKind::Token | StepKind::DevicePoll | StepKind::Refresh | StepKind::Jwks,
+            200..=299,
+        ) if note.starts_with("ID token refused: ") => {
             let code = catalogue::id_token_code_from_note(note).unwrap_or("other");
             failed(Endpoint::IdToken, code, None)
         }
@@ -274,7 +290,9 @@ fn recovered(s: &Step, later: &[Step]) -> bool {
 fn endpoint_of(kind: StepKind) -> Endpoint {
     match kind {
         StepKind::Callback | StepKind::Authorization => Endpoint::OidcCallback,
-        StepKind::Token => Endpoint::IdpToken,
+        StepKind::Token | StepKind::DeviceAuthorization | StepKind::DevicePoll => {
+            Endpoint::IdpToken
+        }
         StepKind::Refresh | StepKind::Revocation => Endpoint::IdpRefresh,
         StepKind::TokenExchange => Endpoint::IdpTokenExchange,
         StepKind::JwtBearer => Endpoint::ConnectorJwtBearer,
@@ -403,6 +421,48 @@ mod tests {
             error_uri: None,
         });
         s
+    }
+
+    #[test]
+    fn device_polls_wait_and_a_code_that_ran_out_fails_the_sign_in() {
+        let mut ran_out = oauth(StepKind::DevicePoll, 400, "authorization_pending");
+        ran_out.note = Some(format!("{DEVICE_CODE_EXPIRED} (its expires_in passed)"));
+        let steps = vec![
+            step(StepKind::DeviceAuthorization, Some(200)),
+            oauth(StepKind::DevicePoll, 400, "authorization_pending"),
+            oauth(StepKind::DevicePoll, 400, "slow_down"),
+            ran_out,
+        ];
+        let t = build("sign-in", &steps, None, None);
+        let verdicts: Vec<_> = t.steps.iter().map(|s| s.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Ok, Verdict::Info, Verdict::Info, Verdict::Failed]
+        );
+        assert_eq!(t.steps[1].leg, "Waiting for approval (device code poll)");
+        assert_eq!(t.outcome, Outcome::Failed);
+        let why = t.failure.unwrap();
+        assert_eq!(
+            (why.code.as_str(), why.endpoint),
+            ("expired_token", Endpoint::IdpToken)
+        );
+        assert!(why.known);
+
+        // The IdP's own word for it, and a denial, are failures too.
+        let told = build(
+            "sign-in",
+            &[oauth(StepKind::DevicePoll, 400, "expired_token")],
+            None,
+            None,
+        );
+        assert_eq!(told.steps[0].verdict, Verdict::Failed);
+        let denied = build(
+            "sign-in",
+            &[oauth(StepKind::DevicePoll, 400, "access_denied")],
+            None,
+            None,
+        );
+        assert!(denied.failure.unwrap().known);
     }
 
     #[test]

@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::protocol::oidc::LoginError;
+use crate::store::state::SessionRecord;
 use crate::trace::Trace;
 
-use super::session::ID_TOKEN_MIN_REMAINING;
+use super::session::NoSubject;
 use super::{EngineError, Lanyard, schedule};
 
 /// How long the loop sleeps when nothing is scheduled at all.
@@ -18,30 +20,37 @@ impl Lanyard {
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         let state = self.ctx.dir.load().ok()?;
         let session = state.session.as_ref().filter(|s| !s.expired)?;
-        let session_due = session.renewable.then(|| {
-            schedule::renewal_at(
-                session.signed_in_at.min(session.id_token_expires_at),
-                Some(session.id_token_expires_at),
-                0.0,
-            )
-        });
+        let session_at = session.renewable.then(|| session_due(session));
         state
             .connectors
             .iter()
             .filter(|(id, _)| self.ctx.policy.connectors.iter().any(|c| &c.id == *id))
             .filter_map(|(_, r)| r.next_renewal_at)
-            .chain(session_due)
+            .chain(session_at)
             .min()
     }
 
-    /// Renews whatever is due now. Called by `run` on timers, and directly by tests that
-    /// move a `ManualClock`.
+    /// Renews whatever is due now: the IdP session first (so connectors due at the same time
+    /// use the fresh ID token), then the connectors. Called by `run` on timers, and directly
+    /// by tests that move a `ManualClock`.
     pub async fn renew_due(&self) -> Result<usize, EngineError> {
         let state = self.ctx.load().await?;
         let Some(session) = state.session.as_ref().filter(|s| !s.expired) else {
             return Ok(0);
         };
         let now = self.ctx.clock.now();
+        // The same due time `next_due` named: were the two to disagree, the loop would wake
+        // to do nothing, again and again.
+        let mut session_unreachable = None;
+        if session.renewable && now >= session_due(session) {
+            let trace = Trace::new();
+            if let Err(NoSubject::Unreachable(why) | NoSubject::Keyring(why)) =
+                self.session.subject(&trace, true).await
+            {
+                session_unreachable = Some(why);
+            }
+            self.announce();
+        }
         let due: Vec<String> = self
             .ctx
             .policy
@@ -57,18 +66,12 @@ impl Lanyard {
             .map(|c| c.id.clone())
             .collect();
         if due.is_empty() {
-            if session.renewable && session.id_token_expires_at - now <= ID_TOKEN_MIN_REMAINING {
-                // Keep the IdP session warm even when no connector is due.
-                let trace = Trace::new();
-                use crate::engine::session::NoSubject;
-                if let Err(NoSubject::Unreachable(why) | NoSubject::Keyring(why)) =
-                    self.session.subject(&trace, true).await
-                {
-                    tracing::info!("session renewal will be retried: {why}");
-                }
-                self.announce();
-            }
-            return Ok(0);
+            // An error, so `run` backs off before the next try: the session's due time stays
+            // in the past until a renewal works.
+            return match session_unreachable {
+                Some(why) => Err(LoginError::Unreachable(why).into()),
+                None => Ok(0),
+            };
         }
         self.connectors
             .resolve(&self.session, &due, || self.announce())
@@ -104,6 +107,16 @@ impl Lanyard {
             }
         }
     }
+}
+
+/// When the session is renewed: a margin before its ID token expires, a share of that
+/// token's lifetime (so a short-lived token is not renewed again at once).
+fn session_due(session: &SessionRecord) -> DateTime<Utc> {
+    let obtained = session
+        .id_token_obtained_at
+        .unwrap_or(session.signed_in_at)
+        .min(session.id_token_expires_at);
+    schedule::renewal_at(obtained, Some(session.id_token_expires_at), 0.0)
 }
 
 /// How long to sleep: until `due`, but after `failures` failed renewals in a row at least

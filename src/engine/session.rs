@@ -21,7 +21,7 @@ use super::context::Context;
 use super::{EngineError, credentials};
 
 /// The ID token is used as the exchange's subject only while it has at least this long left.
-pub(super) const ID_TOKEN_MIN_REMAINING: chrono::Duration = chrono::Duration::seconds(60);
+const ID_TOKEN_MIN_REMAINING: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The subject token for the next exchange, owned.
 pub(super) enum Subject {
@@ -152,7 +152,9 @@ impl Session {
                     id_token_expires_at: id.expires_at,
                     renewable,
                     signed_in_at: now,
+                    id_token_obtained_at: Some(now),
                     expired: false,
+                    renewal_failing: false,
                 });
             })
             .await?;
@@ -191,11 +193,14 @@ impl Session {
                 "the ID token expired and there is no refresh token".into(),
             ));
         };
-        let idp = self
-            .idp_client(trace)
-            .await
-            .map_err(|e| NoSubject::from_engine(&e))?;
-        let result = self.refresh(&idp, rt, &session.subject, trace).await;
+        let result = match self.idp_client(trace).await {
+            Ok(idp) => self.refresh(&idp, rt, &session.subject, trace).await,
+            Err(e) => Err(NoSubject::from_engine(&e)),
+        };
+        if matches!(result, Err(NoSubject::Unreachable(_))) {
+            // Recorded so the status can say the session will lapse unless a retry works.
+            self.mark_renewal_failing().await;
+        }
         self.ctx.save_trace(TraceName::SessionRefresh, trace).await;
         result
     }
@@ -259,17 +264,34 @@ impl Session {
             .await
             .map_err(|e| keyring(&e))?;
         let expires_at = identity.expires_at;
+        let obtained_at = self.ctx.clock.now();
         self.ctx
             .update(move |s| {
                 if let Some(sess) = s.session.as_mut() {
                     sess.id_token_expires_at = expires_at;
+                    sess.id_token_obtained_at = Some(obtained_at);
                     sess.expired = false;
                     sess.renewable = true;
+                    sess.renewal_failing = false;
                 }
             })
             .await
             .map_err(|e| unreachable(&e))?;
         Ok(Subject::IdToken(idt))
+    }
+
+    async fn mark_renewal_failing(&self) {
+        let marked = self
+            .ctx
+            .update(|s| {
+                if let Some(sess) = s.session.as_mut() {
+                    sess.renewal_failing = true;
+                }
+            })
+            .await;
+        if let Err(e) = marked {
+            tracing::warn!("could not record that renewing the session fails: {e}");
+        }
     }
 
     async fn mark_expired(&self) {

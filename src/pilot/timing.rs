@@ -36,7 +36,8 @@ impl LegGroup {
     pub fn of(kind: StepKind) -> Self {
         use StepKind::*;
         match kind {
-            IdpDiscovery | Jwks | Authorization | Callback | Token => Self::SignIn,
+            IdpDiscovery | Jwks | Authorization | Callback | Token | DeviceAuthorization
+            | DevicePoll => Self::SignIn,
             McpProbe | ProtectedResourceMetadata | AuthorizationServerMetadata => Self::Discovery,
             TokenExchange => Self::TokenExchange,
             JwtBearer => Self::JwtBearer,

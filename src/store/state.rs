@@ -32,9 +32,18 @@ pub struct SessionRecord {
     /// Whether an IdP refresh token is held (the session renews without the user).
     pub renewable: bool,
     pub signed_in_at: DateTime<Utc>,
+    /// When the current ID token was obtained (sign-in or the last refresh): the session's
+    /// renewal margin is a share of that token's lifetime. Absent in older state files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_obtained_at: Option<DateTime<Utc>>,
     /// Set when renewal failed for good (refresh token rejected): the user must sign in.
     #[serde(default)]
     pub expired: bool,
+    /// Set while renewing the session keeps failing for now (the IdP unreachable or
+    /// answering 5xx); cleared by the next successful refresh. The session lapses at
+    /// `id_token_expires_at` unless a retry succeeds first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renewal_failing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,10 @@ pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
             renewable: false,
         },
         Some(s) => {
-            let lapsed = s.expired || (!s.renewable && s.id_token_expires_at <= now);
+            // Past the ID token's expiry, a session lapses unless Lanyard can renew it: it
+            // holds no refresh token, or renewing keeps failing (the IdP is down).
+            let can_renew = s.renewable && !s.renewal_failing;
+            let lapsed = s.expired || (!can_renew && s.id_token_expires_at <= now);
             SessionView {
                 state: if lapsed {
                     SessionState::Expired
@@ -30,7 +33,7 @@ pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
                 subject: Some(s.subject.clone()),
                 email: s.email.clone(),
                 expires_at: Some(s.id_token_expires_at),
-                renewable: s.renewable && !s.expired,
+                renewable: can_renew && !s.expired,
             }
         }
     };
@@ -83,5 +86,63 @@ fn session_ended() -> ConnectorError {
         code: "session_expired".into(),
         description: None,
         hint: "Your company sign-in has ended. Sign in again to renew this connector.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::state::SessionRecord;
+    use chrono::Duration;
+
+    fn policy() -> Policy {
+        let json = r#"{"idp": {"issuer": "https://idp.example", "client_id": "c"},
+            "connectors": []}"#;
+        crate::policy::parse(json, std::path::Path::new("policy.json")).unwrap()
+    }
+
+    fn state(renewable: bool, renewal_failing: bool, expires_at: DateTime<Utc>) -> State {
+        State {
+            session: Some(SessionRecord {
+                issuer: "https://idp.example".into(),
+                subject: "ada".into(),
+                email: None,
+                name: None,
+                id_token_expires_at: expires_at,
+                renewable,
+                signed_in_at: expires_at - Duration::minutes(60),
+                id_token_obtained_at: None,
+                expired: false,
+                renewal_failing,
+            }),
+            ..State::default()
+        }
+    }
+
+    #[test]
+    fn a_session_whose_renewal_keeps_failing_is_not_renewable_and_lapses_at_expiry() {
+        let now = Utc::now();
+        let soon = now + Duration::seconds(30);
+        let healthy = build(&policy(), &state(true, false, soon), now).session;
+        assert_eq!(healthy.state, SessionState::SignedIn);
+        assert!(healthy.renewable);
+
+        let failing = build(&policy(), &state(true, true, soon), now).session;
+        assert_eq!(
+            failing.state,
+            SessionState::SignedIn,
+            "still valid until expiry"
+        );
+        assert!(
+            !failing.renewable,
+            "the IdP is down: it won't renew by itself now"
+        );
+
+        let later = soon + Duration::seconds(1);
+        let lapsed = build(&policy(), &state(true, true, soon), later).session;
+        assert_eq!(lapsed.state, SessionState::Expired);
+        // A renewable session past its ID token's expiry is renewed on the next wake.
+        let due = build(&policy(), &state(true, false, soon), later).session;
+        assert_eq!(due.state, SessionState::SignedIn);
     }
 }

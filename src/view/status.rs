@@ -36,7 +36,8 @@ pub struct SessionView {
     pub email: Option<String>,
     /// When the IdP session (the ID token, or the refresh token if it is what renews) ends.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Whether Lanyard can renew it without the user (it holds an IdP refresh token).
+    /// Whether Lanyard can renew it without the user: it holds an IdP refresh token, and
+    /// renewing is not failing right now (an IdP outage makes it `false` until a retry works).
     pub renewable: bool,
 }
 

@@ -1,12 +1,15 @@
 //! Renewal without the user, driven by an injected clock instead of sleeping: connectors are
-//! renewed before expiry, the IdP refresh token is rotated and the old one stops working.
+//! renewed before expiry, the IdP refresh token is rotated and the old one stops working; once
+//! everything due is renewed nothing is due (the loop sleeps); an IdP outage makes the session
+//! non-renewable in the status until it lapses.
 
 use chrono::Duration;
-use lanyard::clock::SharedClock;
+use lanyard::clock::{Clock, SharedClock};
 use lanyard::secret::Secret;
 use lanyard::store::{KeyringStore, SecretStore, items};
-use lanyard::view::connector::ConnectorState::Granted;
-use lanyard_lab::LabOptions;
+use lanyard::view::connector::ConnectorState::{Granted, Unreachable};
+use lanyard::view::status::SessionState;
+use lanyard_lab::{Faults, LabOptions};
 
 use crate::support::*;
 
@@ -71,6 +74,68 @@ async fn renews_before_expiry_and_rotates_the_refresh_token() {
     assert_eq!(refused.0, 400);
     assert!(refused.1.contains("invalid_grant"), "{}", refused.1);
     assert_eq!(lab.jti_replays(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_due_after_a_renewal_and_an_idp_outage_lets_the_session_lapse() {
+    let lab = lab_with(LabOptions {
+        auto_login: Some("ada@lab.example".into()),
+        token_lifetime_secs: Some(600),
+        ..LabOptions::default()
+    })
+    .await;
+    let clock = manual_clock();
+    let env = engine_with(lab.policy_path(), Some(clock.clone() as SharedClock));
+    env.engine
+        .sign_in(sign_in_options(curl_browser()))
+        .await
+        .unwrap();
+
+    // Inside the session's renewal margin (a fifth of 600 s), with more than a minute left.
+    clock.advance(Duration::seconds(490));
+    let renewed = env.engine.renew_due().await.unwrap();
+    assert!(renewed >= 4, "the connectors were due too, got {renewed}");
+    // Were anything still due, the renewal loop would wake at once to do nothing, forever.
+    let next = env.engine.next_due().expect("renewals are scheduled");
+    assert!(
+        next > clock.now(),
+        "everything due was renewed; next due {next}, now {}",
+        clock.now()
+    );
+    let session = env.engine.status().unwrap().session;
+    assert!(session.renewable);
+    let ends = session.expires_at.unwrap();
+
+    // The IdP goes down just before the session is due again.
+    lab.set_faults(Faults {
+        idp_down: true,
+        ..Faults::default()
+    });
+    clock.set(ends - Duration::seconds(10));
+    env.engine.renew_due().await.unwrap();
+    let down = env.engine.status().unwrap();
+    assert_eq!(
+        down.session.state,
+        SessionState::SignedIn,
+        "valid until it ends"
+    );
+    assert!(
+        !down.session.renewable,
+        "renewing fails: it won't renew by itself now"
+    );
+    assert_eq!(down.session.expires_at, Some(ends));
+    assert!(
+        down.connectors.iter().any(|c| c.state == Unreachable),
+        "the connectors due could not renew either"
+    );
+    // Nothing but the session due: its failure is an error, so the loop backs off.
+    let err = env.engine.renew_due().await.expect_err("the IdP is down");
+    assert_eq!(err.code(), "unreachable", "{err}");
+
+    clock.set(ends + Duration::seconds(1));
+    let lapsed = env.engine.status().unwrap();
+    assert_eq!(lapsed.session.state, SessionState::Expired);
+    assert_eq!(lapsed.exit_code(), 3, "sign-in needed");
 }
 
 /// A raw refresh_token grant at the lab's IdP, as the client `lanyard-desktop`.

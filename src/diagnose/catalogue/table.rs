@@ -217,6 +217,21 @@ pub(super) const TABLE: &[Entry] = &[
         "Try signing in again in a few minutes.",
         "Check the IdP's status page.",
     ),
+    // --- IdP token endpoint: polling for a device code (RFC 8628 §3.5) ---
+    e(
+        IdpToken,
+        "expired_token",
+        "the sign-in code expired before anyone approved it on the IdP's page",
+        "Run `lanyard login --no-browser` again and approve the new code before the time shown runs out.",
+        "Nothing unless people can't approve in time; then lengthen the device code lifetime for Lanyard's application.",
+    ),
+    e(
+        IdpToken,
+        "access_denied",
+        "the sign-in was denied on the IdP's approval page",
+        "Run `lanyard login --no-browser` again and approve the code if it was yours.",
+        "Check that the user is assigned to Lanyard's application and may use the device authorization grant.",
+    ),
     // --- IdP token exchange for an ID-JAG (ema-protocol §1.4) ---
     e(
         IdpTokenExchange,

@@ -22,7 +22,7 @@ use super::remote::{Prompt, Remote};
 use super::token::{Grant, Issued, not_oauth};
 use super::{IdpClient, SessionTokens};
 use crate::secret::Secret;
-use crate::trace::{StepKind, Trace};
+use crate::trace::{DEVICE_CODE_EXPIRED, StepKind, Trace};
 
 /// RFC 8628 §3.4.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -129,6 +129,16 @@ pub(crate) fn after_refusal(
     }
 }
 
+/// What the timeline says about a poll the IdP refused and Lanyard will repeat.
+fn poll_note(code: Option<&str>, next: Duration) -> String {
+    let next = next.as_secs();
+    match code {
+        Some("authorization_pending") => format!("not approved yet; next poll in {next} s"),
+        Some("slow_down") => format!("the IdP asked to poll more slowly; next poll in {next} s"),
+        _ => format!("no answer from the IdP; polling again in {next} s"),
+    }
+}
+
 impl IdpClient {
     /// The whole device flow: start, show the code, poll, verify the ID token.
     pub(super) async fn device_sign_in(
@@ -148,7 +158,9 @@ impl IdpClient {
         let id_token = issued.id_token.ok_or_else(|| {
             LoginError::InvalidResponse("the token response has no id_token".into())
         })?;
-        let identity = self.verify(&id_token, None, StepKind::Token, trace).await?;
+        let identity = self
+            .verify(&id_token, None, StepKind::DevicePoll, trace)
+            .await?;
         Ok(SessionTokens {
             id_token,
             refresh_token: issued.refresh_token,
@@ -165,7 +177,7 @@ impl IdpClient {
         let scope = self.scope();
         let client = self.token_endpoint_client(endpoint);
         let response = client
-            .post(trace, StepKind::Authorization, &[("scope", &scope)])
+            .post(trace, StepKind::DeviceAuthorization, &[("scope", &scope)])
             .await?;
         if !response.is_success() {
             let refusal = response
@@ -176,13 +188,13 @@ impl IdpClient {
         let started = parse(&response.body);
         match &started {
             Ok(s) => trace.annotate_last(
-                StepKind::Authorization,
+                StepKind::DeviceAuthorization,
                 &format!(
                     "device code shown to the person; polling every {} s",
                     s.interval.as_secs()
                 ),
             ),
-            Err(e) => trace.annotate_last(StepKind::Authorization, &e.to_string()),
+            Err(e) => trace.annotate_last(StepKind::DeviceAuthorization, &e.to_string()),
         }
         started
     }
@@ -203,15 +215,24 @@ impl IdpClient {
         let mut unreachable = 0;
         loop {
             tokio::time::sleep(interval).await;
-            let refusal = match endpoint.grant(trace, Grant::Code, &params).await {
+            let refusal = match endpoint.grant(trace, Grant::DeviceCode, &params).await {
                 Ok(issued) => return Ok(issued),
                 Err(refusal) => refusal,
+            };
+            let code = match &refusal {
+                LoginError::CodeExchange(e) => Some(e.error.clone()),
+                _ => None,
             };
             interval = after_refusal(refusal, interval, &mut unreachable)?;
             // The IdP normally says `expired_token` itself; this stops polling if it never does.
             if tokio::time::Instant::now() >= expires_at {
+                trace.annotate_last(
+                    StepKind::DevicePoll,
+                    &format!("{DEVICE_CODE_EXPIRED} (its expires_in passed)"),
+                );
                 return Err(LoginError::DeviceCodeExpired);
             }
+            trace.annotate_last(StepKind::DevicePoll, &poll_note(code.as_deref(), interval));
         }
     }
 

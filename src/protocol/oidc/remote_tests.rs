@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::test_idp::{CLIENT_ID, TestIdp};
 use super::*;
+use crate::diagnose::timeline::{Outcome, Verdict};
 use crate::policy::AuthMethod;
 
 async fn client(idp: &TestIdp, trace: &Trace) -> IdpClient {
@@ -103,6 +104,72 @@ async fn device_flow_polls_until_approved_and_verifies_the_id_token() {
         assert!(pair[1] - pair[0] >= Duration::from_millis(950), "{polls:?}");
     }
     assert_no_secrets(&trace);
+
+    // Each poll is a step of the sign-in's timeline: waiting is not failing.
+    let steps = device_steps(&trace);
+    assert_eq!(
+        steps,
+        [
+            (StepKind::DeviceAuthorization, Verdict::Ok, None),
+            (
+                StepKind::DevicePoll,
+                Verdict::Info,
+                Some(String::from("not approved yet; next poll in 1 s"))
+            ),
+            (
+                StepKind::DevicePoll,
+                Verdict::Info,
+                Some(String::from("not approved yet; next poll in 1 s"))
+            ),
+            (StepKind::DevicePoll, Verdict::Ok, None),
+        ]
+    );
+}
+
+/// The device flow's steps in the sign-in timeline: kind, verdict, note.
+fn device_steps(trace: &Trace) -> Vec<(StepKind, Verdict, Option<String>)> {
+    let timeline = crate::diagnose::timeline::build("sign-in", &trace.steps(), None, None);
+    timeline
+        .steps
+        .into_iter()
+        .filter(|s| matches!(s.kind, StepKind::DeviceAuthorization | StepKind::DevicePoll))
+        .map(|s| (s.kind, s.verdict, s.note))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_expired_device_code_is_the_failed_step_of_the_sign_in_timeline() {
+    let idp = TestIdp::start(crate::clock::system()).await;
+    idp.set(|k| {
+        k.device = true;
+        k.device_answers = vec!["authorization_pending", "expired_token"];
+    });
+    let trace = Trace::new();
+    let client = client(&idp, &trace).await;
+    let (browser, _) = remote(RemoteFlow::Device, PasteReader::none());
+    let err = client.sign_in(opts(browser), &trace).await.unwrap_err();
+    assert!(matches!(err, LoginError::DeviceCodeExpired), "{err:?}");
+    let timeline = crate::diagnose::timeline::build("sign-in", &trace.steps(), None, None);
+    assert_eq!(timeline.outcome, Outcome::Failed);
+    let why = timeline.failure.expect("explained");
+    assert_eq!((why.code.as_str(), why.known), ("expired_token", true));
+    assert!(
+        why.employee.contains("login --no-browser"),
+        "{}",
+        why.employee
+    );
+    let kinds: Vec<_> = device_steps(&trace)
+        .into_iter()
+        .map(|s| (s.0, s.1))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (StepKind::DeviceAuthorization, Verdict::Ok),
+            (StepKind::DevicePoll, Verdict::Info),
+            (StepKind::DevicePoll, Verdict::Failed),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -121,6 +188,14 @@ async fn slow_down_adds_five_seconds_to_the_interval() {
     let gap = polls[1] - polls[0];
     assert!(gap >= Duration::from_secs(6), "1 s + 5 s, got {gap:?}");
     assert!(gap < Duration::from_secs(8), "{gap:?}");
+    let slowed = &device_steps(&trace)[1];
+    assert_eq!(
+        (slowed.1, slowed.2.as_deref()),
+        (
+            Verdict::Info,
+            Some("the IdP asked to poll more slowly; next poll in 6 s")
+        )
+    );
 }
 
 #[tokio::test]

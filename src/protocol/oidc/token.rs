@@ -38,6 +38,8 @@ struct WireTokenResponse {
 #[derive(Clone, Copy)]
 pub(crate) enum Grant {
     Code,
+    /// RFC 8628 §3.4: one poll for a device code.
+    DeviceCode,
     Refresh,
 }
 
@@ -100,6 +102,7 @@ impl Endpoint<'_> {
     ) -> Result<Issued, LoginError> {
         let kind = match grant {
             Grant::Code => StepKind::Token,
+            Grant::DeviceCode => StepKind::DevicePoll,
             Grant::Refresh => StepKind::Refresh,
         };
         let response = self.post(trace, kind, params).await?;
@@ -111,7 +114,7 @@ impl Endpoint<'_> {
                 }
                 (Grant::Refresh, Some(e)) => LoginError::TokenRejected(e),
                 (Grant::Refresh, None) => LoginError::TokenRejected(not_oauth(response.status)),
-                (Grant::Code, e) => {
+                (Grant::Code | Grant::DeviceCode, e) => {
                     LoginError::CodeExchange(e.unwrap_or_else(|| not_oauth(response.status)))
                 }
             });

@@ -147,9 +147,30 @@ fn token_errors(state: &Path) -> Vec<String> {
         .unwrap_or_default();
     steps
         .iter()
-        .filter(|s| s["kind"] == "token")
+        .filter(|s| s["kind"] == "device_poll")
         .filter_map(|s| s["oauth_error"]["error"].as_str().map(String::from))
         .collect()
+}
+
+/// The sign-in's timeline as support sees it (`lanyard doctor --json`).
+fn sign_in_timeline(policy: &Path, state: &Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_lanyard"))
+        .args(["doctor", "--json"])
+        .env("LANYARD_POLICY", policy)
+        .env("LANYARD_STATE_DIR", state)
+        .env("LANYARD_LOG_DIR", state.join("logs"))
+        .output()
+        .expect("lanyard doctor runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    report["timelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "sign-in")
+        .cloned()
+        .expect("a sign-in timeline")
 }
 
 fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -249,6 +270,52 @@ async fn an_expired_device_code_says_to_log_in_again() {
         token_errors(state.path()).last().map(String::as_str),
         Some("expired_token"),
         "the lab said so itself"
+    );
+
+    // Support's view of it: the device code asked for, the polls that waited, the one that
+    // failed, with the cause and what to do.
+    let (policy, dir) = (lab.policy_path().to_path_buf(), state.path().to_path_buf());
+    let timeline = run_blocking(move || sign_in_timeline(&policy, &dir));
+    assert_eq!(timeline["outcome"], "failed", "{timeline:#}");
+    let steps: Vec<(String, String)> = timeline["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"].as_str().unwrap().starts_with("device_"))
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap().into(),
+                s["verdict"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let (last, waits) = steps.split_last().unwrap();
+    assert_eq!(
+        steps[0],
+        ("device_authorization".into(), "ok".into()),
+        "{steps:?}"
+    );
+    assert!(waits.len() >= 2, "a pending poll or more: {steps:?}");
+    for wait in &waits[1..] {
+        assert_eq!(
+            wait,
+            &("device_poll".to_string(), "info".to_string()),
+            "{steps:?}"
+        );
+    }
+    assert_eq!(last, &("device_poll".to_string(), "failed".to_string()));
+    let pending = &timeline["steps"].as_array().unwrap()[1..]
+        .iter()
+        .find(|s| s["kind"] == "device_poll")
+        .unwrap()["note"];
+    assert_eq!(pending, "not approved yet; next poll in 1 s");
+    assert_eq!(timeline["failure"]["code"], "expired_token");
+    assert!(
+        timeline["failure"]["employee"]
+            .as_str()
+            .unwrap()
+            .contains("lanyard login --no-browser"),
+        "{timeline:#}"
     );
 }
 

@@ -74,6 +74,8 @@ export type StepKind =
   | 'authorization'
   | 'callback'
   | 'token'
+  | 'device_authorization'
+  | 'device_poll'
   | 'refresh'
   | 'mcp_probe'
   | 'protected_resource_metadata'
