@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 
 TOOLS_CARGO="$PWD/.tools/cargo"
 TAURI_DRIVER_VERSION=2.1.0
-# Whole run after the build: app start, sign-in, refreshes, sign-out, with room to spare.
-TEST_TIMEOUT_SECS=150
+# Whole run after the build: app start, sign-in, refreshes, sign-out, then the session-warning
+# run (its own app against 20-second tokens, about a minute), with room to spare.
+TEST_TIMEOUT_SECS=240
 
 inside() {
   # Globals, not locals: the EXIT trap reads them after the function is gone.
@@ -46,13 +47,15 @@ inside() {
 
   # `timeout` leads its own process group and signals all of it on expiry, so a hung app,
   # driver or lab cannot outlive the run.
-  (cd tests/e2e && exec timeout --kill-after=10s "${TEST_TIMEOUT_SECS}s" node --test --test-concurrency=1 app.test.js) &
+  # One file at a time: the app is single-instance. session-warning.test.js runs its own app
+  # against a lab with short-lived tokens.
+  (cd tests/e2e && exec timeout --kill-after=10s "${TEST_TIMEOUT_SECS}s" node --test --test-concurrency=1 app.test.js session-warning.test.js) &
   RUN_PID=$!
   wait "$RUN_PID" || rc=$?
   RUN_PID=""
   if [ "$rc" -ne 0 ]; then
     [ "$rc" -eq 124 ] && echo "e2e: timed out after ${TEST_TIMEOUT_SECS}s"
-    for log in target/e2e-logs/driver.log target/e2e-logs/lab.log; do
+    for log in target/e2e-logs/{,session-warning/}{driver,lab,notification-server}.log; do
       [ -s "$log" ] && { echo "--- last lines of $log"; tail -n 40 "$log"; }
     done
   fi

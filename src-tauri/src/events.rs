@@ -70,7 +70,12 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_m
                         show(&app, &n);
                     }
                 }
-                prev = Some(status);
+                // Compared with what comes next as settled: a connector in flight keeps its
+                // state, so granted → pending → denied still reads as a drop.
+                prev = Some(match &prev {
+                    Some(p) => notify::settled(p, &status),
+                    None => status,
+                });
             }
             _ = tokio::time::sleep(sleep) => {
                 if let (Some(s), Some(at)) = (&prev, warn_at)

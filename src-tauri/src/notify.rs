@@ -13,10 +13,11 @@ pub struct Notice {
     pub body: String,
 }
 
-/// Connectors that were granted in `prev` and are now denied, misconfigured or need sign-in.
-/// Nothing when the person signed out: they stopped the access themselves.
+/// Connectors that were granted in `prev` and are now denied, misconfigured or need sign-in,
+/// while the session goes on. Nothing once it has ended: when the person signs out they know,
+/// and a lapse had its one warning before it (`session_notice`), not one more per connector.
 pub fn dropped(prev: &StatusView, next: &StatusView) -> Vec<Notice> {
-    if next.session.state == SessionState::SignedOut {
+    if next.session.state != SessionState::SignedIn {
         return Vec::new();
     }
     next.connectors
@@ -51,6 +52,23 @@ pub fn dropped(prev: &StatusView, next: &StatusView) -> Vec<Notice> {
             }
         })
         .collect()
+}
+
+/// `next` as the notifications compare it with what comes after: a connector in flight
+/// (`pending`) keeps the state it had before, so a renewal that ends in a denial reads
+/// granted → denied, not pending → denied.
+pub fn settled(prev: &StatusView, next: &StatusView) -> StatusView {
+    let mut out = next.clone();
+    for c in out
+        .connectors
+        .iter_mut()
+        .filter(|c| c.state == ConnectorState::Pending)
+    {
+        if let Some(p) = prev.connectors.iter().find(|p| p.id == c.id) {
+            c.state = p.state;
+        }
+    }
+    out
 }
 
 /// When to warn that the session will lapse: `lead` before it ends, if Lanyard can't renew it
@@ -160,15 +178,30 @@ mod tests {
         assert_eq!(notices[0].title, "B access stopped");
         assert!(dropped(&next, &next).is_empty());
 
-        // Signing out drops every grant, and the person knows: no notification.
-        let mut signed_out = view(false, 0, &[("a", NeedsSignIn), ("b", NeedsSignIn)], now);
-        signed_out.session.state = SessionState::SignedOut;
-        assert!(dropped(&prev, &signed_out).is_empty());
-        signed_out.session.state = SessionState::Expired;
-        assert_eq!(
-            dropped(&prev, &signed_out).len(),
-            2,
-            "a lapse the person did not choose"
+        // Signing out drops every grant, and the person knows; a lapse had its own warning.
+        let mut ended = view(false, 0, &[("a", NeedsSignIn), ("b", NeedsSignIn)], now);
+        for state in [SessionState::SignedOut, SessionState::Expired] {
+            ended.session.state = state;
+            assert!(dropped(&prev, &ended).is_empty(), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn a_renewal_in_flight_does_not_hide_a_drop() {
+        use ConnectorState::*;
+        let now = Utc::now();
+        let granted = view(true, 3600, &[("a", Granted), ("b", Denied)], now);
+        let pending = view(true, 3600, &[("a", Pending), ("b", Pending)], now);
+        let denied = view(true, 3600, &[("a", Denied), ("b", Denied)], now);
+        let seen = settled(&granted, &pending);
+        assert_eq!(seen.connectors[0].state, Granted);
+        assert_eq!(seen.connectors[1].state, Denied);
+        let notices = dropped(&seen, &denied);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!(notices[0].title, "A access stopped");
+        assert!(
+            dropped(&settled(&seen, &denied), &denied).is_empty(),
+            "once"
         );
     }
 

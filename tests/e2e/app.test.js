@@ -1,10 +1,13 @@
 // End to end: the real lanyard-app (Tauri, WebKitGTK) under Xvfb, driven over WebDriver by
 // tauri-driver, signing ada in against the real lab: connectors, legacy tokens other MCP clients
 // left behind (seeded from the lab, then disconnected and revoked there), a flow's Details, and
-// Diagnostics with its support bundle. Steps run in order and share one app.
+// Diagnostics with its support bundle, start at login, and the notifications the app sends to a
+// real notification server on the session bus. Steps run in order and share one app.
 // Run through scripts/e2e.sh, which provides the display, the D-Bus session and the keyring.
 import assert from 'node:assert/strict';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { remote } from 'webdriverio';
@@ -18,9 +21,11 @@ import {
   readLogs,
   removeWorkDir,
   seedLegacy,
+  setLabFaults,
   sleep,
   startDriver,
   startLab,
+  startNotificationServer,
   stopAll,
 } from './harness.js';
 import {
@@ -68,6 +73,10 @@ let lab;
 let seeded;
 /** Where the app writes the support bundle (LANYARD_BUNDLE_DIR). */
 let bundleDir;
+/** The app's XDG_CONFIG_HOME: where its autostart entry must go. */
+let configHome;
+/** The notification server on the app's session bus ({received}). */
+let notifications;
 /** Everything the webview showed or was sent, gathered at each step for the canary test. */
 const seen = [];
 
@@ -85,7 +94,11 @@ before(async () => {
   await mkdir(bundleDir);
   // The app's log file goes to the work folder: scanned by the canary test, never the user's.
   await mkdir(dirname(join(workDir, APP_LOG)));
+  configHome = join(workDir, 'config');
+  // On the bus before the app, as a desktop's notification daemon is.
+  notifications = await startNotificationServer(workDir);
   const port = await startDriver(workDir, {
+    XDG_CONFIG_HOME: configHome,
     LANYARD_POLICY: lab.policy,
     LANYARD_STATE_DIR: stateDir,
     LANYARD_LEGACY_HOME: legacyHome,
@@ -204,6 +217,57 @@ test('Refresh all keeps every grant', async () => {
   for (const name of GRANTED) assert.equal(rows[name].state, 'granted', `${name} after Refresh all`);
   for (const name of DENIED) assert.equal(rows[name].state, 'denied', `${name} after Refresh all`);
   await record('refresh all');
+});
+
+test('no notification for signing in, a refresh or Refresh all', async () => {
+  // Notifications go out off the event loop: give a stray one time to reach the server.
+  await sleep(1000);
+  assert.deepEqual(await notifications.received(), [], 'routine renewals never interrupt the person');
+});
+
+test('Start at login writes an autostart entry that starts this app, and unticking removes it', async () => {
+  const entry = join(configHome, 'autostart', 'Lanyard.desktop');
+  // The plugin Lanyard used before wrote under ~/.config whatever XDG_CONFIG_HOME said.
+  const underHome = join(homedir(), '.config', 'autostart', 'Lanyard.desktop');
+  const wasUnderHome = existsSync(underHome);
+  const box = () => browser.$('section.settings input[type="checkbox"]');
+  assert.equal(await (await box()).isSelected(), false, 'off to begin with');
+  assert.equal(existsSync(entry), false);
+
+  await (await box()).click();
+  await browser.waitUntil(async () => existsSync(entry) && (await (await box()).isEnabled()), {
+    timeout: 5_000,
+    timeoutMsg: `no autostart entry at ${entry}`,
+  });
+  assert.equal(await (await box()).isSelected(), true);
+  const text = await readFile(entry, 'utf8');
+  const keys = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  assert.equal(text.split('\n')[0], '[Desktop Entry]');
+  assert.equal(keys.Type, 'Application');
+  assert.equal(keys.Name, 'Lanyard');
+  // One quoted argument: the binary that is running now (tauri-driver started it from target/).
+  assert.equal(keys.Exec, `"${realpathSync(APP)}"`, 'Exec starts the running app');
+  assert.deepEqual(
+    Object.keys(keys).sort(),
+    ['Comment', 'Exec', 'Name', 'StartupNotify', 'Terminal', 'Type', 'X-GNOME-Autostart-enabled'],
+    'nothing but the entry itself: no environment, no policy, no token',
+  );
+  for (const canary of CANARIES) assert.ok(!text.includes(canary), `the entry contains "${canary}"`);
+  assert.ok(!text.includes(lab.base) && !text.includes(stateDir), 'no lab address or state folder in the entry');
+  assert.equal(existsSync(underHome), wasUnderHome, 'nothing written under ~/.config when XDG_CONFIG_HOME is set');
+
+  await (await box()).click();
+  await browser.waitUntil(async () => !existsSync(entry) && (await (await box()).isEnabled()), {
+    timeout: 5_000,
+    timeoutMsg: 'unticking did not remove the autostart entry',
+  });
+  assert.equal(await (await box()).isSelected(), false);
+  await browser.execute(() => window.scrollTo(0, 0));
 });
 
 test('screenshots: signed in at the default size with every connector in view, and a denial', async () => {
@@ -467,6 +531,45 @@ test('Diagnostics shows the clock and token summaries, checks readiness, saves a
   assert.equal(await browser.execute(() => document.activeElement?.id), 'open-diagnostics');
 });
 
+test('the IdP stops granting: one "access stopped" notification per connector that was granted', async (t) => {
+  t.after(() => setLabFaults(lab.base, { deny_all: false }));
+  const before = (await notifications.received()).length;
+  await setLabFaults(lab.base, { deny_all: true });
+  const count = await statusPayloadCount();
+  await (await browser.$('button*=Refresh all')).click();
+  await waitForFreshStatus(count, 'Refresh all under deny_all');
+  const rows = byName(await connectorRows());
+  for (const name of GRANTED) assert.equal(rows[name].state, 'denied', `${name} after deny_all`);
+  await browser.waitUntil(async () => (await notifications.received()).length >= before + GRANTED.length, {
+    timeout: 10_000,
+    timeoutMsg: `fewer than ${GRANTED.length} notifications after the grants stopped`,
+  });
+  // Room for a duplicate to show up, if the app were to send one.
+  await sleep(1000);
+  const sent = (await notifications.received()).slice(before);
+  assert.deepEqual(
+    sent.map((n) => n.summary).sort(),
+    GRANTED.map((name) => `${name} access stopped`).sort(),
+    'exactly one per dropped connector; none for those that were never granted',
+  );
+  for (const n of sent) {
+    assert.equal(n.body, 'Your organisation no longer grants it (access_denied).', n.summary);
+    assert.equal(n.app_name, 'lanyard-app');
+    for (const canary of CANARIES) assert.ok(!JSON.stringify(n).includes(canary), `a notification contains "${canary}"`);
+  }
+  await record('deny_all');
+
+  // Granted again: getting access back is no reason to interrupt.
+  await setLabFaults(lab.base, { deny_all: false });
+  const again = await statusPayloadCount();
+  await (await browser.$('button*=Refresh all')).click();
+  await waitForFreshStatus(again, 'Refresh all after deny_all');
+  const back = byName(await connectorRows());
+  for (const name of GRANTED) assert.equal(back[name].state, 'granted', `${name} granted again`);
+  await sleep(1000);
+  assert.equal((await notifications.received()).length, before + GRANTED.length, 'no notification for grants coming back');
+});
+
 test('Sign out returns to the signed-out state', async () => {
   await (await browser.$('button=Sign out')).click();
   await browser.waitUntil(async () => (await sessionHeading()) === 'Not signed in', {
@@ -479,6 +582,10 @@ test('Sign out returns to the signed-out state', async () => {
     `no connector may stay granted after sign-out: ${rows.map((r) => `${r.name}=${r.state}`).join(', ')}`,
   );
   assert.ok(await (await browser.$('button=Sign in')).isDisplayed(), 'Sign in offered again');
+  // Every grant stopped, but the person did it: no "access stopped" notifications.
+  await sleep(1000);
+  const after = (await notifications.received()).map((n) => n.summary);
+  assert.equal(after.length, GRANTED.length, `only the deny_all notifications so far: ${after.join(', ')}`);
   await record('signed out');
   await shoot('signed-out.png');
 });

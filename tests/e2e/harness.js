@@ -17,6 +17,8 @@ export const LAB = join(TARGET, 'debug', 'lanyard-lab');
 /** scripts/e2e.sh passes the one it installed; else whatever is on PATH. */
 const TAURI_DRIVER = process.env.TAURI_DRIVER || 'tauri-driver';
 const NATIVE_DRIVER = process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver';
+/** Debian's python3-dbus and python3-gi are built for the system interpreter, not a pyenv one. */
+const NOTIFY_PYTHON = process.env.NOTIFY_PYTHON || '/usr/bin/python3';
 
 const children = new Set();
 /** Temporary folders still to delete, also when a signal ends the run early. */
@@ -82,13 +84,16 @@ export async function makeWorkDir() {
   return dir;
 }
 
-/** Keeps the logs (target/e2e-logs/, for scripts/e2e.sh to show on failure), drops the rest. */
-export async function removeWorkDir(dir) {
+/**
+ * Keeps the logs (target/e2e-logs/, or a folder `sub` in it, for scripts/e2e.sh to show on
+ * failure), drops the rest.
+ */
+export async function removeWorkDir(dir, sub = '') {
   if (!dir) return;
-  const keep = join(TARGET, 'e2e-logs');
+  const keep = join(TARGET, 'e2e-logs', sub);
   await rm(keep, { recursive: true, force: true });
   await mkdir(keep, { recursive: true });
-  for (const name of ['lab.log', 'driver.log', 'driver.out.log', APP_LOG]) {
+  for (const name of ['lab.log', 'driver.log', 'driver.out.log', 'notifications.log', 'notification-server.log', APP_LOG]) {
     await cp(join(dir, name), join(keep, basename(name))).catch(() => {});
   }
   await rm(dir, { recursive: true, force: true });
@@ -99,13 +104,13 @@ export async function removeWorkDir(dir) {
 export const APP_LOG = join('app-logs', 'lanyard.log');
 
 /**
- * Starts `lanyard-lab serve` with ada signed in automatically and resolves with its ready line
- * ({base, idp_issuer, policy, connectors}).
+ * Starts `lanyard-lab serve` with ada signed in automatically (and `extra` flags, e.g. a short
+ * `--token-lifetime-secs`) and resolves with its ready line ({base, idp_issuer, policy, connectors}).
  */
-export async function startLab(workDir) {
+export async function startLab(workDir, extra = []) {
   const child = spawn(
     LAB,
-    ['serve', '--port', '0', '--auto-login', 'ada@lab.example', '--policy-out', join(workDir, 'policy.json')],
+    ['serve', '--port', '0', '--auto-login', 'ada@lab.example', '--policy-out', join(workDir, 'policy.json'), ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   track(child, 'lanyard-lab', join(workDir, 'lab.log'));
@@ -148,6 +153,73 @@ export async function startDriver(workDir, env) {
     }
     if (Date.now() > deadline) throw new Error('tauri-driver did not start listening');
     await sleep(100);
+  }
+}
+
+/** `POST <base>/lab/faults` (loopback only): e.g. `{deny_all: true}`, `{idp_down: false}`. */
+export async function setLabFaults(base, faults) {
+  const r = await fetch(`${base}/lab/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!r.ok) throw new Error(`POST /lab/faults answered ${r.status}`);
+}
+
+/**
+ * Starts the test's notification server (notification-server.py) on the session bus the app
+ * will use, before the app. Resolves once it owns org.freedesktop.Notifications, with
+ * `received()`: every Notify so far ({app_name, summary, body, at_ms}, oldest first).
+ */
+export async function startNotificationServer(workDir) {
+  const log = join(workDir, 'notifications.log');
+  const child = spawn(NOTIFY_PYTHON, [join(REPO, 'tests', 'e2e', 'notification-server.py'), '--log', log], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child, 'notification server', join(workDir, 'notification-server.log'));
+  const lines = createInterface({ input: child.stdout });
+  await withTimeout(
+    new Promise((ok, fail) => {
+      lines.once('line', (line) => (line === 'ready' ? ok() : fail(new Error(`notification server said: ${line}`))));
+      child.once('exit', (code) =>
+        fail(new Error(`the notification server exited (${code}) before it was ready; see notification-server.log`)),
+      );
+      child.once('error', fail);
+    }),
+    10_000,
+    'the notification server',
+  );
+  return {
+    async received() {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l));
+    },
+  };
+}
+
+/**
+ * Waits until no lanyard-app holds its single-instance name on the session bus: an app still
+ * quitting from an earlier test file would take the next launch's place (the new one would
+ * hand over to it and exit).
+ */
+export async function waitForNoRunningApp(timeout = 15_000) {
+  const list = () =>
+    new Promise((ok, fail) => {
+      const child = spawn(NOTIFY_PYTHON, ['-c', 'import dbus; print("\\n".join(dbus.SessionBus().list_names()))'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.once('error', fail);
+      child.once('exit', (code) => (code === 0 ? ok(out.split('\n')) : fail(new Error(`listing bus names exited ${code}`))));
+    });
+  const deadline = Date.now() + timeout;
+  while ((await list()).some((n) => n.startsWith('dev.lanyard.desktop.SingleInstance'))) {
+    if (Date.now() > deadline) throw new Error('a lanyard-app from before is still running');
+    await sleep(200);
   }
 }
 
