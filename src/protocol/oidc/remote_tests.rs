@@ -110,7 +110,11 @@ async fn device_flow_polls_until_approved_and_verifies_the_id_token() {
     assert_eq!(
         steps,
         [
-            (StepKind::DeviceAuthorization, Verdict::Ok, None),
+            (
+                StepKind::DeviceAuthorization,
+                Verdict::Ok,
+                Some("device code shown to the person; polling every 1 s".into())
+            ),
             (
                 StepKind::DevicePoll,
                 Verdict::Info,
