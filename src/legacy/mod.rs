@@ -171,3 +171,27 @@ pub(crate) fn io_err(path: &Path, e: impl std::fmt::Display) -> LegacyError {
         why: e.to_string(),
     }
 }
+
+/// The operations on a context that reach into the backups: here in the facade so
+/// `context` (which `backup` uses) does not depend on `backup`.
+impl LegacyContext {
+    /// Every legacy entry under `home`. Also the moment expired backups are deleted: the app
+    /// and the CLI both scan regularly, so expiry needs no timer of its own.
+    pub fn scan(&self) -> ScanReport {
+        self.prune_backups();
+        scan_with(&self.home, &self.index, &self.ema_granted)
+    }
+
+    /// The backups that can still be restored (expired ones are deleted first), newest first.
+    pub fn backups(&self) -> Vec<(String, LegacyEntry)> {
+        self.prune_backups();
+        backups(&self.state_dir)
+    }
+
+    pub(crate) fn prune_backups(&self) {
+        let now = self.http.clock().now();
+        if let Err(e) = backup::prune_expired(&self.state_dir, now) {
+            tracing::warn!(error = %e, "could not delete expired legacy backups");
+        }
+    }
+}
