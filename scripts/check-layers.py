@@ -230,6 +230,10 @@ def main():
             failed = True
             names = " ↔ ".join("::".join(m) or "crate" for m in sorted(comp))
             print(f"import cycle in {src}: {names}")
+            members = set(comp)
+            for a in sorted(comp):
+                for b in sorted(graph.get(a, ()) & members):
+                    print(f"    {'::'.join(a) or 'crate'} uses {'::'.join(b) or 'crate'}")
         for f in blocking_in_async(src):
             failed = True
             print(f"blocking call: {f}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Formatting, clippy (all lints denied in the workspace), and the architecture boundary:
-# the core library must not depend on any UI or CLI crate.
+# Formatting, clippy (all lints denied in the workspace), and the architecture's invariants
+# (ARCHITECTURE.md): the core library depends on no UI or CLI crate; no import cycle between
+# the files of the core, the lab, the CLI or the app; no blocking call in the engine's async fns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> cargo fmt --check"
@@ -10,5 +11,7 @@ bad=$(cargo tree -p lanyard -e normal --prefix none 2>/dev/null | grep -E '^(tau
 if [ -n "$bad" ]; then
   echo "the core library must not depend on UI/CLI crates, but it pulls in:"; echo "$bad"; exit 1
 fi
+echo "==> layers: no import cycle, no blocking call in the engine's async fns (scripts/check-layers.py)"
+python3 scripts/check-layers.py src crates/lab/src crates/cli/src crates/conformance/src src-tauri/src
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings

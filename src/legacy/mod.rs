@@ -171,3 +171,49 @@ pub(crate) fn io_err(path: &Path, e: impl std::fmt::Display) -> LegacyError {
         why: e.to_string(),
     }
 }
+
+/// The operations on a context that reach into the backups: here in the facade so
+/// `context` (which `backup` uses) does not depend on `backup`.
+impl LegacyContext {
+    /// Every legacy entry under `home`. Also the moment expired backups are deleted: the app
+    /// and the CLI both scan regularly, so expiry needs no timer of its own.
+    pub fn scan(&self) -> ScanReport {
+        self.prune_backups();
+        self.sweep_temp_files();
+        scan_with(&self.home, &self.index, &self.ema_granted)
+    }
+
+    /// Deletes the temp files a Lanyard process killed mid-edit left beside other apps'
+    /// stores (where a symlinked store really is, too) and in Lanyard's own legacy files:
+    /// only ours, only once their writer is gone (`atomic::sweep`).
+    pub(crate) fn sweep_temp_files(&self) {
+        let stores = clients::READERS.iter().flat_map(|r| (r.files)(&self.home));
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for file in stores {
+            let real = std::fs::canonicalize(&file).ok();
+            for f in std::iter::once(file).chain(real) {
+                dirs.extend(f.parent().map(Path::to_path_buf));
+            }
+        }
+        dirs.push(self.state_dir.clone());
+        dirs.push(self.state_dir.join(backup::DIR));
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            crate::atomic::sweep(&dir);
+        }
+    }
+
+    /// The backups that can still be restored (expired ones are deleted first), newest first.
+    pub fn backups(&self) -> Vec<(String, LegacyEntry)> {
+        self.prune_backups();
+        backups(&self.state_dir)
+    }
+
+    pub(crate) fn prune_backups(&self) {
+        let now = self.http.clock().now();
+        if let Err(e) = backup::prune_expired(&self.state_dir, now) {
+            tracing::warn!(error = %e, "could not delete expired legacy backups");
+        }
+    }
+}

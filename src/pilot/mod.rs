@@ -7,6 +7,7 @@ pub mod expect;
 pub mod matrix;
 pub mod profile;
 pub mod report;
+mod report_data;
 mod report_html;
 mod timing;
 

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::matrix::{Matrix, MatrixCell, Mismatch};
-use super::report::{LegacySummary, PilotReport, PolicyCheckSection};
+use super::report_data::{LegacySummary, PilotReport, PolicyCheckSection};
 use super::timing::{self, FlowTiming, LegGroup};
 use crate::diagnose::readiness::CheckOutcome;
 use crate::view::connector::ConnectorState;

@@ -43,7 +43,7 @@ pub async fn authorization(
 
 fn start(state: &LabState, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let token_url = state.idp_token_endpoint();
-    let endpoint = super::token::client_endpoint(state, &token_url);
+    let endpoint = super::client_endpoint(state, &token_url);
     let (client_id, form) = token_endpoint::authenticate_client(state, endpoint, headers, body)?;
     let scope = split_scope(Some(form.get("scope").unwrap_or(DEFAULT_SCOPE)));
     if !scope.iter().any(|s| s == "openid") {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use crate::authorize::{self, Target};
+use crate::client_auth::Endpoint;
 use crate::oauth::{
     GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     OAuthError, TOKEN_TYPE_ID_JAG,
@@ -99,6 +100,16 @@ async fn authorize(State(state): State<Arc<LabState>>, RawQuery(query): RawQuery
     authorize::authorize(&state, target, query.as_deref())
 }
 
+/// How clients authenticate at the IdP's token, device authorization and revocation
+/// endpoints. Here, not in `token`, so `device` and `token` don't depend on each other.
+pub(crate) fn client_endpoint<'a>(state: &'a LabState, token_endpoint: &'a str) -> Endpoint<'a> {
+    Endpoint {
+        issuer: &state.idp_issuer,
+        token_endpoint,
+        body_client_id_with_basic: false,
+    }
+}
+
 /// RFC 7009: 200 for unknown tokens; revokes refresh tokens issued to the caller.
 async fn revoke(
     State(state): State<Arc<LabState>>,
@@ -113,7 +124,7 @@ async fn revoke(
 
 fn revoke_inner(state: &LabState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
     let token_url = state.idp_token_endpoint();
-    let endpoint = token::client_endpoint(state, &token_url);
+    let endpoint = client_endpoint(state, &token_url);
     let (client_id, form) = token_endpoint::authenticate_client(state, endpoint, headers, body)?;
     let token = form.require("token")?;
     let mut store = state.store();

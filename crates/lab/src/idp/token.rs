@@ -7,8 +7,7 @@ use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-use super::{device, exchange};
-use crate::client_auth::Endpoint;
+use super::{client_endpoint, device, exchange};
 use crate::oauth::{
     GRANT_AUTHORIZATION_CODE, GRANT_DEVICE_CODE, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
     OAuthError, mint,
@@ -25,15 +24,6 @@ pub async fn token(
     body: axum::body::Bytes,
 ) -> Response {
     token_endpoint::respond(token_inner(&state, &headers, &body))
-}
-
-/// How clients authenticate at the IdP's token and revocation endpoints.
-pub fn client_endpoint<'a>(state: &'a LabState, token_endpoint: &'a str) -> Endpoint<'a> {
-    Endpoint {
-        issuer: &state.idp_issuer,
-        token_endpoint,
-        body_client_id_with_basic: false,
-    }
 }
 
 fn token_inner(

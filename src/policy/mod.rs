@@ -1,0 +1,13 @@
+//! The admin-managed policy file (product.md contract): what it may say (`model`) and where
+//! it is found (`locate`). Two files because locating reads what an MDM deployed through
+//! `admin::managed`, whose export formats are themselves built from the model.
+
+mod locate;
+mod model;
+
+pub use locate::{load, locate, managed_location};
+pub use model::{
+    AuthMethod, ConnectorConfig, IdpConfig, Policy, PolicyError, RESERVED_IDS, SecretSource,
+    is_reserved_id, parse,
+};
+pub(crate) use model::{check_origin, check_url};
