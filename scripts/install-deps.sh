@@ -14,6 +14,8 @@ APT_PACKAGES=(
   chromium
   # the tray-menu screenshot: an XEmbed tray host and a clicker
   trayer xdotool
+  # the end-to-end test's notification server on the session bus (tests/e2e/notification-server.py)
+  python3-dbus python3-gi
 )
 
 missing=()
