@@ -35,6 +35,14 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("oidc_metadata", oidc_metadata),
 ];
 
+/// What each fuzz target runs: `harness` on `data`, as if in a fresh process (the secrets
+/// registry emptied first, so an input behaves the same whatever ran before it). Never call
+/// it outside a fuzzer: it forgets every secret this process holds.
+pub fn fuzz_one(harness: Harness, data: &[u8]) {
+    crate::redact::forget_all_for_fuzzing();
+    harness(data);
+}
+
 /// The fuzzer's bytes read as choices, front to back; zeros once they run out.
 struct Choices<'a>(&'a [u8]);
 
@@ -100,7 +108,15 @@ pub fn redaction(data: &[u8]) {
         .rev()
         .find(|&i| around.is_char_boundary(i))
         .unwrap_or(0);
-    let text = format!("{}{planted}{}", &around[..at], &around[at..]);
+    let before = &around[..at];
+    // Glued to a preceding `%`, `%X` or an unfinished `\uXXX`, an escaped form is genuinely
+    // ambiguous (`%2` + `Dxyz…` *is* `-xyz…` percent-encoded): no redaction can know which was
+    // meant. A space keeps the fuzzer off that case (docs/security-tests.md).
+    let tail = before.as_bytes();
+    let near = |n: usize, b: u8| tail[tail.len().saturating_sub(n)..].contains(&b);
+    let glued = near(2, b'%') || near(5, b'\\');
+    let joint = if glued { " " } else { "" };
+    let text = format!("{before}{joint}{planted}{}", &around[at..]);
     let shown = without_masks(&crate::redact::redact(&text));
     assert!(
         !shown.contains(&planted) && !shown.contains(&secret),
@@ -387,7 +403,9 @@ pub fn goose(data: &[u8]) {
         let Some(after) = goose_store::remove_key(text, &b.key) else {
             continue;
         };
-        assert_eq!(after.len(), text.len() - (b.end - b.start));
+        // A key written twice (invalid YAML, yet seen): the cut takes its first block.
+        let first = blocks.iter().find(|x| x.key == b.key).unwrap_or(b);
+        assert_eq!(after.len(), text.len() - (first.end - first.start));
         if goose_store::prove_removed(text, &after, &b.key).is_ok() {
             assert!(
                 goose_store::key_span(&after, &b.key).is_none() || blocks_with(&blocks, &b.key) > 1

@@ -1,3 +1,6 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lanyard::fuzz_api::discovery_metadata(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lanyard::fuzz_api::fuzz_one(
+    lanyard::fuzz_api::discovery_metadata,
+    data
+));

@@ -74,6 +74,15 @@ pub fn register(value: &str) {
     pending.sort_by_key(|(form, _)| std::cmp::Reverse(form.len()));
 }
 
+/// Forgets every registered value. Only for fuzzing, where each input is a process of its
+/// own: a registry grown over millions of inputs would cost a rebuild per 64 of them.
+pub fn forget_all_for_fuzzing() {
+    let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    reg.values.clear();
+    reg.matcher = None;
+    reg.pending = Arc::default();
+}
+
 /// Drops the least recently registered quarter, so eviction is rare.
 pub(super) fn forget_oldest(values: &mut HashMap<String, u64>) {
     let mut ticks: Vec<u64> = values.values().copied().collect();
