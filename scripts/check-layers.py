@@ -9,6 +9,12 @@
 2. No blocking call in an `async fn` of the engine: keyring and state-file calls
    (`store.get/set/delete`, `dir.load/update/save_trace/lock_session`), `std::fs::` and
    `std::thread::sleep` must sit inside a closure handed to `blocking(…)` / `spawn_blocking(…)`.
+   In the desktop app (`src-tauri/src`) the same holds for the engine's file-reading calls
+   (`status()`, `scan()`, `legacy_context(…)`, `timeline_for(…)`, writing a bundle or report)
+   in every async fn, with `blocking::run(…)` as the way out.
+3. Every Tauri command is `async` (its file work then goes to the blocking pool), or carries a
+   `// sync: <why>` comment above its `#[tauri::command]`: a synchronous command runs on the
+   main thread, which also paints the window and the tray.
 
 Usage: check-layers.py SRC_DIR [SRC_DIR …]  (each a crate's `src/`). Exit 1 on a finding.
 """
@@ -182,11 +188,22 @@ def cycles(graph):
 
 
 BLOCKING = re.compile(r"\.(store\.(get|set|delete)|dir\.(load|update|save_trace|lock_session|load_trace))\(|std::fs::|std::thread::sleep")
+# The app's calls into the core that read or write files (see rule 2).
+APP_BLOCKING = re.compile(r"\.status\(\)|\.scan\(\)|\blegacy_context\(|\btimeline_for\(|\bwrite_bundle\(|\breport::write\(|std::fs::|std::thread::sleep")
+
+
+def is_app(src):
+    return Path(src).resolve().parent.name == "src-tauri"
 
 
 def blocking_in_async(src):
     findings = []
-    for file in sorted(Path(src, "engine").glob("*.rs")) if Path(src, "engine").is_dir() else []:
+    if is_app(src):
+        files, pattern = sorted(Path(src).glob("*.rs")), APP_BLOCKING
+    else:
+        files = sorted(Path(src, "engine").glob("*.rs")) if Path(src, "engine").is_dir() else []
+        pattern = BLOCKING
+    for file in files:
         if file.name.endswith("_tests.rs"):
             continue
         text = strip_tests(strip_comments(file.read_text()))
@@ -203,7 +220,7 @@ def blocking_in_async(src):
                 j += 1
             body = text[start:j]
             allowed = []
-            for b in re.finditer(r"(?:\bblocking|spawn_blocking)\(", body):
+            for b in re.finditer(r"(?:\bblocking(?:::run)?|spawn_blocking)\(", body):
                 d, k = 0, b.end() - 1
                 while k < len(body):
                     if body[k] == "(":
@@ -214,10 +231,27 @@ def blocking_in_async(src):
                             break
                     k += 1
                 allowed.append((b.start(), k))
-            for c in BLOCKING.finditer(body):
+            for c in pattern.finditer(body):
                 if not any(a <= c.start() <= b for a, b in allowed):
                     line = text[: start + c.start()].count("\n") + 1
                     findings.append(f"{file}:{line}: `{c.group(0)}` in async fn {m.group(1)} outside blocking(…)")
+    return findings
+
+
+def sync_commands(src):
+    """Rule 3: `#[tauri::command]` on a non-async fn needs a `// sync: why` line above it."""
+    findings = []
+    for file in sorted(Path(src).rglob("*.rs")):
+        lines = file.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() != "#[tauri::command]":
+                continue
+            sig = next((l for l in lines[i + 1 : i + 6] if re.search(r"\bfn\s", l)), "")
+            if re.search(r"\basync\s+fn\b", sig):
+                continue
+            above = lines[max(0, i - 6) : i]
+            if not any(l.strip().startswith("// sync:") for l in above):
+                findings.append(f"{file}:{i + 1}: synchronous Tauri command without `// sync: <why>`: {sig.strip()}")
     return findings
 
 
@@ -237,6 +271,9 @@ def main():
         for f in blocking_in_async(src):
             failed = True
             print(f"blocking call: {f}")
+        for f in sync_commands(src):
+            failed = True
+            print(f"main thread: {f}")
         print(f"{src}: {len(crate.modules)} modules, {sum(len(v) for v in graph.values())} edges checked")
     sys.exit(1 if failed else 0)
 

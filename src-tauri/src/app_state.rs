@@ -44,6 +44,15 @@ impl AppState {
     }
 }
 
+/// The folder whose MCP clients are scanned for legacy tokens: `LANYARD_LEGACY_HOME` (tests,
+/// demo), else `HOME`.
+pub fn legacy_home() -> std::path::PathBuf {
+    std::env::var_os("LANYARD_LEGACY_HOME")
+        .or_else(|| std::env::var_os("HOME"))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
+}
+
 /// Minutes before the session ends to warn, from the setting's text: 0 to one week. Anything
 /// else (unparsable, negative, or so large the date arithmetic would overflow and panic at
 /// start) means the default, 15.

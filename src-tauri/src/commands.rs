@@ -11,12 +11,15 @@ use lanyard::view::status::StatusView;
 
 use crate::app_state::AppState;
 use crate::autostart::ManagerExt;
+use crate::blocking;
 use crate::dto::{AppError, ErrorCode, Settings};
 use crate::events::{SIGN_IN_PROGRESS, SignInProgress};
 
+/// Reads the state file: on the blocking pool (see `blocking`).
 #[tauri::command]
-pub fn get_status(state: State<'_, AppState>) -> Result<StatusView, AppError> {
-    Ok(state.engine()?.status()?)
+pub async fn get_status(state: State<'_, AppState>) -> Result<StatusView, AppError> {
+    let engine = state.engine()?;
+    blocking::run(move || Ok(engine.status()?)).await
 }
 
 #[tauri::command]
@@ -75,6 +78,7 @@ pub async fn sign_in<R: Runtime>(
     }
 }
 
+// sync: only takes a channel out of a mutex; nothing to wait for.
 #[tauri::command]
 pub fn cancel_sign_in(state: State<'_, AppState>) {
     if let Some(tx) = state
@@ -91,7 +95,7 @@ pub fn cancel_sign_in(state: State<'_, AppState>) {
 pub async fn sign_out(state: State<'_, AppState>) -> Result<StatusView, AppError> {
     let engine = state.engine()?;
     engine.logout().await?;
-    Ok(engine.status()?)
+    blocking::run(move || Ok(engine.status()?)).await
 }
 
 #[tauri::command]
@@ -102,32 +106,44 @@ pub async fn refresh(
     Ok(state.engine()?.refresh(connector_id.as_deref()).await?)
 }
 
+/// Looks for the autostart entry on disk: on the blocking pool.
 #[tauri::command]
-pub fn get_settings<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Settings {
+pub async fn get_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Settings, AppError> {
     let engine = state.engine().ok();
-    Settings {
-        autostart: app.autolaunch().is_enabled().unwrap_or(false),
-        session_warning_minutes: state.session_warning_minutes,
-        policy_path: engine
-            .as_ref()
-            .map(|e| e.policy().source.display().to_string()),
-        pilot_machine: engine.is_some_and(|e| e.policy().pilot_machine),
-    }
+    let session_warning_minutes = state.session_warning_minutes;
+    blocking::run(move || {
+        Ok(Settings {
+            autostart: app.autolaunch().is_enabled().unwrap_or(false),
+            session_warning_minutes,
+            policy_path: engine
+                .as_ref()
+                .map(|e| e.policy().source.display().to_string()),
+            pilot_machine: engine.is_some_and(|e| e.policy().pilot_machine),
+        })
+    })
+    .await
 }
 
+/// Writes or removes the autostart entry: on the blocking pool.
 #[tauri::command]
-pub fn set_autostart<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, AppError> {
-    let launcher = app.autolaunch();
-    let result = if enabled {
-        launcher.enable()
-    } else {
-        launcher.disable()
-    };
-    result.map_err(|e| {
-        AppError::new(
-            ErrorCode::Internal,
-            format!("Could not change start-at-login: {e}"),
-        )
-    })?;
-    Ok(launcher.is_enabled().unwrap_or(enabled))
+pub async fn set_autostart<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, AppError> {
+    blocking::run(move || {
+        let launcher = app.autolaunch();
+        let result = if enabled {
+            launcher.enable()
+        } else {
+            launcher.disable()
+        };
+        result.map_err(|e| {
+            AppError::new(
+                ErrorCode::Internal,
+                format!("Could not change start-at-login: {e}"),
+            )
+        })?;
+        Ok(launcher.is_enabled().unwrap_or(enabled))
+    })
+    .await
 }

@@ -38,11 +38,20 @@ impl SignInProgress {
     }
 }
 
+/// The status as the state file has it now, read on the blocking pool: this loop shares the
+/// async runtime with the renewals.
+async fn read_status(engine: &Arc<Lanyard>) -> Option<lanyard::view::status::StatusView> {
+    let engine = Arc::clone(engine);
+    crate::blocking::run(move || Ok(engine.status()?))
+        .await
+        .ok()
+}
+
 /// Runs for the app's lifetime.
 pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_minutes: i64) {
     let mut rx = engine.subscribe();
     let lead = Duration::minutes(warn_minutes);
-    let mut prev = engine.status().ok();
+    let mut prev = read_status(&engine).await;
     let mut warned_for = None;
     if let Some(s) = &prev {
         crate::tray::update(&app, s, lead);
@@ -62,7 +71,7 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Lanyard>, warn_m
                 }
                 // Read the state as it is now rather than the snapshot in the message: a
                 // message delivered late must never take the window back to an older state.
-                let Ok(status) = engine.status() else { continue };
+                let Some(status) = read_status(&engine).await else { continue };
                 let _ = app.emit(STATUS_CHANGED, &status);
                 crate::tray::update(&app, &status, lead);
                 if let Some(p) = &prev {

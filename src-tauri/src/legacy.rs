@@ -2,43 +2,49 @@
 //! machine, and disconnect (one entry, or every entry zero-touch covers). Entries and receipts
 //! carry no token by construction.
 
-use tauri::State;
+use std::sync::Arc;
+
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use lanyard::legacy::{DisconnectOptions, Receipt, ScanReport};
 
-use crate::app_state::AppState;
+use crate::app_state::{AppState, legacy_home};
+use crate::blocking;
 use crate::dto::AppError;
+use crate::legacy_count::LegacyCountCache;
 
-/// The folder whose MCP clients are scanned: `LANYARD_LEGACY_HOME` (tests, demo), else `HOME`.
-pub fn home() -> std::path::PathBuf {
-    std::env::var_os("LANYARD_LEGACY_HOME")
-        .or_else(|| std::env::var_os("HOME"))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_default()
-}
-
+/// Scans every MCP client's files under the home folder: on the blocking pool (see
+/// `blocking`), never on the thread that paints the window.
 #[tauri::command]
-pub fn list_legacy(state: State<'_, AppState>) -> Result<ScanReport, AppError> {
-    Ok(state.engine()?.legacy_context(home()).scan())
+pub async fn list_legacy(state: State<'_, AppState>) -> Result<ScanReport, AppError> {
+    let engine = state.engine()?;
+    blocking::run(move || Ok(engine.legacy_context(legacy_home()).scan())).await
 }
 
 /// `ids`: the entries to disconnect; `covered`: every entry zero-touch covers instead.
 /// The window asks for confirmation first, listing what will happen.
 #[tauri::command]
-pub async fn disconnect_legacy(
+pub async fn disconnect_legacy<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     ids: Option<Vec<String>>,
     covered: Option<bool>,
 ) -> Result<Vec<Receipt>, AppError> {
-    let ctx = state.engine()?.legacy_context(home());
-    let ids = if covered.unwrap_or(false) {
-        lanyard::legacy::covered_ids(&ctx.scan())
-    } else {
-        ids.unwrap_or_default()
-    };
+    let engine = state.engine()?;
+    let covered = covered.unwrap_or(false);
+    let (ctx, ids) = blocking::run(move || {
+        let ctx = engine.legacy_context(legacy_home());
+        let ids = if covered {
+            lanyard::legacy::covered_ids(&ctx.scan())
+        } else {
+            ids.unwrap_or_default()
+        };
+        Ok((ctx, ids))
+    })
+    .await?;
     // The person clicked Disconnect: if the owning app is running, the receipt says so and
     // nothing is touched (no `force` from the window).
-    Ok(lanyard::legacy::disconnect(
+    let receipts = lanyard::legacy::disconnect(
         &ids,
         DisconnectOptions {
             dry_run: false,
@@ -46,5 +52,9 @@ pub async fn disconnect_legacy(
         },
         &ctx,
     )
-    .await)
+    .await;
+    // The tray's legacy count is now out of date: rescan and redraw.
+    app.state::<Arc<LegacyCountCache>>().invalidate();
+    crate::tray::redraw(&app);
+    Ok(receipts)
 }

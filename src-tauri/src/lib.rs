@@ -3,10 +3,12 @@
 
 pub mod app_state;
 pub mod autostart;
+pub mod blocking;
 pub mod commands;
 pub mod dto;
 pub mod events;
 pub mod legacy;
+pub mod legacy_count;
 pub mod notify;
 pub mod pilot;
 pub mod support;
@@ -24,6 +26,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
     builder
         .manage(state)
         .manage(pilot::PilotState::default())
+        .manage(Arc::new(legacy_count::LegacyCountCache::default()))
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::sign_in,

@@ -16,6 +16,7 @@ use lanyard::pilot::{
 use lanyard::protocol::oidc::Browser;
 
 use crate::app_state::AppState;
+use crate::blocking;
 use crate::dto::{AppError, ErrorCode};
 
 pub const PILOT_PROGRESS: &str = "pilot-progress";
@@ -111,6 +112,7 @@ fn inputs(
 }
 
 /// Ends the current user's sign-in; their row says "not signed in" and the run goes on.
+// sync: only signals the running matrix through a mutex; nothing to wait for.
 #[tauri::command]
 pub fn skip_pilot_user(pilot: State<'_, PilotState>) {
     if let Some(c) = pilot
@@ -123,6 +125,7 @@ pub fn skip_pilot_user(pilot: State<'_, PilotState>) {
     }
 }
 
+// sync: only signals the running matrix through a mutex; nothing to wait for.
 #[tauri::command]
 pub fn cancel_pilot_matrix(pilot: State<'_, PilotState>) {
     if let Some(c) = pilot
@@ -151,23 +154,30 @@ pub async fn save_pilot_report(
     let inputs = ReportInputs {
         matrix,
         policy_check: None,
-        legacy_home: crate::legacy::home(),
+        legacy_home: crate::app_state::legacy_home(),
         readiness: true,
     };
     let r = report::gather(&engine, inputs).await;
-    let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(|| engine.state_dir().root().to_path_buf());
-    let stamp = r.generated_at.format("%Y%m%d-%H%M%S");
-    let path = dir.join(format!("lanyard-pilot-report-{stamp}.html"));
-    report::write(&r, &path, None).map_err(|e| {
-        AppError::new(
-            ErrorCode::Internal,
-            format!("Could not write the pilot report: {e}"),
-        )
-    })?;
+    let fallback = engine.state_dir().root().to_path_buf();
+    let path = blocking::run(move || {
+        let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads"))
+            })
+            .filter(|d| d.is_dir())
+            .unwrap_or(fallback);
+        let stamp = r.generated_at.format("%Y%m%d-%H%M%S");
+        let path = dir.join(format!("lanyard-pilot-report-{stamp}.html"));
+        report::write(&r, &path, None).map_err(|e| {
+            AppError::new(
+                ErrorCode::Internal,
+                format!("Could not write the pilot report: {e}"),
+            )
+        })?;
+        Ok(path)
+    })
+    .await?;
     Ok(SavedReport {
         path: path.display().to_string(),
     })

@@ -8,15 +8,17 @@ use tauri::State;
 use lanyard::diagnose::{doctor, readiness};
 
 use crate::app_state::AppState;
+use crate::blocking;
 use crate::dto::{AppError, ErrorCode};
 
+/// Reads a trace file: on the blocking pool (see `blocking`).
 #[tauri::command]
-pub fn get_timeline(
+pub async fn get_timeline(
     state: State<'_, AppState>,
     name: String,
 ) -> Result<lanyard::diagnose::Timeline, AppError> {
     let engine = state.engine()?;
-    Ok(doctor::timeline_for(&engine, &name)?)
+    blocking::run(move || Ok(doctor::timeline_for(&engine, &name)?)).await
 }
 
 #[tauri::command]
@@ -69,20 +71,28 @@ pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBund
         verify_signatures: true,
     };
     let report = doctor::doctor_with(&engine, &opts).await;
-    let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(|| engine.state_dir().root().to_path_buf());
-    let path = dir.join(format!("lanyard-support-{}.json", report.incident_id));
-    lanyard::diagnose::write_bundle(&report, &path).map_err(|e| {
-        AppError::new(
-            ErrorCode::Internal,
-            format!("Could not write the support bundle: {e}"),
-        )
-    })?;
+    let fallback = engine.state_dir().root().to_path_buf();
+    let incident_id = report.incident_id.clone();
+    let path = blocking::run(move || {
+        let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads"))
+            })
+            .filter(|d| d.is_dir())
+            .unwrap_or(fallback);
+        let path = dir.join(format!("lanyard-support-{}.json", report.incident_id));
+        lanyard::diagnose::write_bundle(&report, &path).map_err(|e| {
+            AppError::new(
+                ErrorCode::Internal,
+                format!("Could not write the support bundle: {e}"),
+            )
+        })?;
+        Ok(path)
+    })
+    .await?;
     Ok(SavedBundle {
         path: path.display().to_string(),
-        incident_id: report.incident_id,
+        incident_id,
     })
 }

@@ -1,5 +1,8 @@
 //! Renders `tray_model::TrayModel` into the system tray and routes menu clicks.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use chrono::{Duration, Utc};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -9,6 +12,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use lanyard::view::status::StatusView;
 
 use crate::app_state::AppState;
+use crate::legacy_count::LegacyCountCache;
 use crate::tray_model::{self, MenuEntry, TrayIcon};
 
 const TRAY_ID: &str = "lanyard";
@@ -44,16 +48,29 @@ fn menu<R: Runtime>(app: &AppHandle<R>, entries: &[MenuEntry]) -> tauri::Result<
     Ok(menu)
 }
 
-/// Counts legacy connections for the menu (a quick scan of the home folder's client files).
-fn legacy_count<R: Runtime>(app: &AppHandle<R>) -> tray_model::LegacyCount {
-    let Ok(engine) = app.state::<AppState>().engine() else {
-        return Default::default();
-    };
-    let report = engine.legacy_context(crate::legacy::home()).scan();
-    tray_model::LegacyCount {
-        total: report.entries.len(),
-        covered: report.entries.iter().filter(|e| e.covered_by_ema).count(),
+/// The legacy count the menu shows: the cached one (see `legacy_count`). When it is stale, a
+/// rescan runs on the blocking pool and redraws the tray if the number changed.
+fn legacy_count<R: Runtime>(app: &AppHandle<R>, lead: Duration) -> tray_model::LegacyCount {
+    let cache = app.state::<Arc<LegacyCountCache>>();
+    let (count, claim) = cache.current(Instant::now());
+    if let (Some(claim), Ok(engine)) = (claim, app.state::<AppState>().engine()) {
+        let app = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let report = engine
+                .legacy_context(crate::app_state::legacy_home())
+                .scan();
+            let count = tray_model::LegacyCount {
+                total: report.entries.len(),
+                covered: report.entries.iter().filter(|e| e.covered_by_ema).count(),
+            };
+            if claim.finish(count, Instant::now()) {
+                if let Ok(status) = engine.status() {
+                    update(&app, &status, lead);
+                }
+            }
+        });
     }
+    count
 }
 
 pub fn create<R: Runtime>(
@@ -61,7 +78,7 @@ pub fn create<R: Runtime>(
     status: &StatusView,
     lead: Duration,
 ) -> tauri::Result<()> {
-    let model = tray_model::build(status, legacy_count(app), Utc::now(), lead);
+    let model = tray_model::build(status, legacy_count(app, lead), Utc::now(), lead);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(model.icon))
         .tooltip(&model.tooltip)
@@ -72,11 +89,26 @@ pub fn create<R: Runtime>(
     Ok(())
 }
 
+/// Redraws the tray from the state file (read on the blocking pool), e.g. after the legacy
+/// count was invalidated.
+pub fn redraw<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let lead = Duration::minutes(state.session_warning_minutes);
+    if let Ok(engine) = state.engine() {
+        let app = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Ok(status) = engine.status() {
+                update(&app, &status, lead);
+            }
+        });
+    }
+}
+
 pub fn update<R: Runtime>(app: &AppHandle<R>, status: &StatusView, lead: Duration) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let model = tray_model::build(status, legacy_count(app), Utc::now(), lead);
+    let model = tray_model::build(status, legacy_count(app, lead), Utc::now(), lead);
     let _ = tray.set_icon(Some(icon(model.icon)));
     let _ = tray.set_tooltip(Some(&model.tooltip));
     if let Ok(m) = menu(app, &model.menu) {

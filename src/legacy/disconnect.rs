@@ -34,16 +34,38 @@ pub fn covered_ids(report: &ScanReport) -> Vec<String> {
         .collect()
 }
 
+/// Disconnects each entry in turn. The file work (scan, backup, edit, audit, queue) runs on
+/// the blocking pool: the app calls this from its async runtime, and a home folder on a slow
+/// disk or a Secret Service waiting on D-Bus must not stall the renewals running beside it.
 pub async fn disconnect(
     entry_ids: &[String],
     opts: DisconnectOptions,
     ctx: &LegacyContext,
 ) -> Vec<Receipt> {
-    ctx.sweep_temp_files();
-    let (found, _) = clients::read_all(&ctx.home, &ctx.index);
+    let scan = ctx.clone();
+    let found = blocking(move || {
+        scan.sweep_temp_files();
+        clients::read_all(&scan.home, &scan.index).0
+    })
+    .await;
+    let mut found = match found {
+        Ok(found) => found,
+        Err(why) => {
+            return entry_ids
+                .iter()
+                .map(|id| Receipt::not_done(id, None, &why))
+                .collect();
+        }
+    };
     let mut receipts = Vec::new();
     for id in entry_ids {
-        let receipt = match found.iter().find(|f| &f.entry.id == id) {
+        // Taken out of the scan: the same id twice is "removed already" the second time.
+        let f = found
+            .iter()
+            .position(|f| &f.entry.id == id)
+            .map(|i| found.swap_remove(i));
+        let entry = f.as_ref().map(|f| f.entry.clone());
+        let receipt = match f {
             None => Receipt::not_done(
                 id,
                 None,
@@ -51,28 +73,43 @@ pub async fn disconnect(
             ),
             Some(f) => one(f, opts, ctx).await,
         };
-        let entry = found.iter().find(|f| &f.entry.id == id).map(|f| &f.entry);
-        let record = AuditRecord {
-            at: ctx.http.clock().now(),
-            action: "disconnect".into(),
-            entry_id: id.clone(),
-            client: receipt.client,
-            connector_id: receipt.connector_id.clone(),
-            file: entry.map(|e| e.file.clone()),
-            backup_id: receipt.backup_id.clone(),
-            dry_run: opts.dry_run,
-            removed_locally: receipt.removed_locally,
-            revocation: receipt.revocation.code().into(),
-            note: Some(receipt.message.clone()),
-        };
-        if !opts.dry_run
-            && let Err(e) = audit::append(&ctx.state_dir, &record)
-        {
-            tracing::warn!(error = %e, "could not append to the legacy audit log");
+        if !opts.dry_run {
+            let record = AuditRecord {
+                at: ctx.http.clock().now(),
+                action: "disconnect".into(),
+                entry_id: id.clone(),
+                client: receipt.client,
+                connector_id: receipt.connector_id.clone(),
+                file: entry.map(|e| e.file),
+                backup_id: receipt.backup_id.clone(),
+                dry_run: opts.dry_run,
+                removed_locally: receipt.removed_locally,
+                revocation: receipt.revocation.code().into(),
+                note: Some(receipt.message.clone()),
+            };
+            let dir = ctx.state_dir.clone();
+            match blocking(move || audit::append(&dir, &record)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "could not append to the legacy audit log")
+                }
+                Err(e) => tracing::warn!(error = %e, "could not append to the legacy audit log"),
+            }
         }
         receipts.push(receipt);
     }
     receipts
+}
+
+/// Runs file and keyring work on the blocking pool. A panic there is one entry's failure,
+/// said in words, not the caller's.
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(job).await.map_err(|e| {
+        tracing::error!("legacy disconnect job failed: {e}");
+        "Not changed: Lanyard hit an internal error while reading the file.".to_string()
+    })
 }
 
 /// Why the owning application must not be written under right now, if it must not.
@@ -94,17 +131,26 @@ fn busy(f: &Found, ctx: &LegacyContext) -> Option<String> {
         .then(|| format!("{} is running", app.label()))
 }
 
-async fn one(f: &Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt {
-    let e = &f.entry;
+async fn one(f: Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt {
+    let e = f.entry.clone();
     let issuer = e.issuer.clone().or_else(|| {
         e.connector_id
             .as_deref()
             .and_then(|c| ctx.index.issuer_of(c))
             .map(str::to_string)
     });
-    match refusal(f, opts, ctx, issuer.as_deref()) {
-        Some(receipt) => receipt,
-        None => apply(e, issuer.as_deref(), ctx).await,
+    let local = {
+        let (ctx, issuer) = (ctx.clone(), issuer.clone());
+        blocking(move || match refusal(&f, opts, &ctx, issuer.as_deref()) {
+            Some(receipt) => Err(receipt),
+            None => remove_locally(&f.entry, &ctx),
+        })
+        .await
+    };
+    match local {
+        Ok(Ok(removed)) => revoke_and_report(&e, removed, issuer.as_deref(), ctx).await,
+        Ok(Err(receipt)) => receipt,
+        Err(why) => Receipt::not_done(&e.id, Some(&e), &why),
     }
 }
 
@@ -140,15 +186,24 @@ fn refusal(
     })
 }
 
-/// Backup → local removal → revocation, for the entry as the file holds it right now.
-async fn apply(e: &LegacyEntry, issuer: Option<&str>, ctx: &LegacyContext) -> Receipt {
+/// What the local half of a disconnect leaves for the revocation.
+struct Removed {
+    /// The entry and credentials as parsed from the bytes that were edited.
+    found: Found,
+    backup: Backup,
+    real_file: std::path::PathBuf,
+    via_symlink: bool,
+}
+
+/// Backup → local removal, for the entry as the file holds it right now (blocking: file and
+/// keyring work). Revocation follows in [`revoke_and_report`].
+fn remove_locally(e: &LegacyEntry, ctx: &LegacyContext) -> Result<Removed, Receipt> {
     // The owning application may write between the scan and now: read the file once, and
     // from here on edit, back up and revoke exactly what those bytes hold.
-    hooks::run_after_scan();
-    let edit = match Edit::prepare(e, &ctx.index) {
-        Ok(edit) => edit,
-        Err(err) => return Receipt::not_done(&e.id, Some(e), &format!("Not changed: {err}")),
-    };
+    hooks::run_after_scan(&e.file);
+    let not_done = |why: String| Receipt::not_done(&e.id, Some(e), &why);
+    let edit =
+        Edit::prepare(e, &ctx.index).map_err(|err| not_done(format!("Not changed: {err}")))?;
     // 1. Back up the entry.
     let change = Change {
         entry: &edit.found.entry,
@@ -158,27 +213,36 @@ async fn apply(e: &LegacyEntry, issuer: Option<&str>, ctx: &LegacyContext) -> Re
         after: edit.after.as_deref(),
         entry_span: edit.entry_span,
     };
-    let backup = match Backup::take(ctx, &change) {
-        Ok(b) => b,
-        Err(err) => {
-            let why = format!("Not changed: backup failed ({err})");
-            return Receipt::not_done(&e.id, Some(e), &why);
-        }
-    };
+    let backup = Backup::take(ctx, &change)
+        .map_err(|err| not_done(format!("Not changed: backup failed ({err})")))?;
     // 2. Remove locally, if the file is still what was read.
     if let Err(err) = edit.commit() {
         backup.discard();
-        return Receipt::not_done(&e.id, Some(e), &format!("Not changed: {err}"));
+        return Err(not_done(format!("Not changed: {err}")));
     }
-    // 3. Revoke what was removed.
-    let found = &edit.found;
-    let revocation = revoke_removed(&found.entry, issuer, &found.creds, ctx).await;
+    Ok(Removed {
+        found: edit.found,
+        backup,
+        real_file: edit.real_file,
+        via_symlink: edit.via_symlink,
+    })
+}
+
+/// 3. Revoke what was removed, and say what happened.
+async fn revoke_and_report(
+    e: &LegacyEntry,
+    removed: Removed,
+    issuer: Option<&str>,
+    ctx: &LegacyContext,
+) -> Receipt {
+    let found = removed.found;
+    let revocation = revoke_removed(found.entry, issuer, found.creds, ctx).await;
     let mut message = revocation.message(e.client, true);
-    if edit.via_symlink {
+    if removed.via_symlink {
         message.push_str(&format!(
             " ({} is a symlink; Lanyard edited the file it points to, {}.)",
             e.file.display(),
-            edit.real_file.display()
+            removed.real_file.display()
         ));
     }
     Receipt {
@@ -186,24 +250,24 @@ async fn apply(e: &LegacyEntry, issuer: Option<&str>, ctx: &LegacyContext) -> Re
         client: Some(e.client),
         connector_id: e.connector_id.clone(),
         removed_locally: true,
-        backup: Some(backup.path.clone()),
-        backup_id: Some(backup.id.clone()),
+        backup: Some(removed.backup.path.clone()),
+        backup_id: Some(removed.backup.id.clone()),
         message,
         revocation,
     }
 }
 
 async fn revoke_removed(
-    e: &LegacyEntry,
+    e: LegacyEntry,
     issuer: Option<&str>,
-    creds: &Credentials,
+    creds: Credentials,
     ctx: &LegacyContext,
 ) -> Revocation {
     let grant = Grant {
         issuer,
         server_url: e.server_url.as_deref(),
         client_id: e.client_id.as_deref(),
-        creds,
+        creds: &creds,
     };
     match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
         Outcome::Revoked => Revocation::Revoked,
@@ -213,8 +277,14 @@ async fn revoke_removed(
             permanent: true,
         },
         Outcome::Failed(reason) => {
-            if let Err(err) = queue::enqueue(ctx, e, creds, &reason) {
-                tracing::warn!(error = %err, "could not queue the failed revocation");
+            // The queue file and the keyring (where queued tokens wait): blocking work.
+            let (qctx, why) = (ctx.clone(), reason.clone());
+            match blocking(move || queue::enqueue(&qctx, &e, &creds, &why)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "could not queue the failed revocation")
+                }
+                Err(err) => tracing::warn!(error = %err, "could not queue the failed revocation"),
             }
             Revocation::Failed {
                 reason,

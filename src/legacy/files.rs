@@ -60,14 +60,14 @@ pub(crate) fn replace_checked(
     was: &Fingerprint,
 ) -> Result<(), LegacyError> {
     let staged = stage(target, bytes)?;
-    hooks::run_before_commit();
+    hooks::run_before_commit(target);
     still(target, Some(was))?;
     commit(staged, target)
 }
 
 /// Deletes `target` only if it is still the file `was` describes.
 pub(crate) fn remove_checked(target: &Path, was: &Fingerprint) -> Result<(), LegacyError> {
-    hooks::run_before_commit();
+    hooks::run_before_commit(target);
     still(target, Some(was))?;
     std::fs::remove_file(target).map_err(|e| io_err(target, e))
 }
@@ -79,7 +79,7 @@ pub(crate) fn create_checked(target: &Path, bytes: &[u8]) -> Result<(), LegacyEr
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     let staged = atomic::stage(target, bytes, Mode::Private).map_err(|e| io_err(target, e))?;
-    hooks::run_before_commit();
+    hooks::run_before_commit(target);
     staged
         .commit_new()
         .map_err(|_| LegacyError::Changed(target.display().to_string()))

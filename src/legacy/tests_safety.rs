@@ -107,7 +107,7 @@ async fn a_file_changed_just_before_the_rename_is_left_alone() {
         .unwrap()
         .replace("\"max\"", "\"pro\"");
     let write = (claude.clone(), theirs.clone());
-    hooks::before_commit(move || std::fs::write(&write.0, &write.1).unwrap());
+    hooks::before_commit(&claude, move || std::fs::write(&write.0, &write.1).unwrap());
     let got = disconnect(
         std::slice::from_ref(&id),
         DisconnectOptions::default(),
@@ -133,7 +133,7 @@ async fn revokes_the_tokens_in_the_bytes_it_edited() {
         .replace("labsecret_rt_claude_1", "labsecret_rt_claude_new")
         .replace("labsecret_at_claude_1", "labsecret_at_claude_new");
     let write = (claude.clone(), refreshed);
-    hooks::after_scan(move || std::fs::write(&write.0, &write.1).unwrap());
+    hooks::after_scan(&claude, move || std::fs::write(&write.0, &write.1).unwrap());
     let got = disconnect(
         std::slice::from_ref(&id),
         DisconnectOptions::default(),

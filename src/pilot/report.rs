@@ -71,13 +71,22 @@ pub async fn gather(admin: &Lanyard, inputs: ReportInputs) -> PilotReport {
     } else {
         Vec::new()
     };
-    let (timings, timings_source) = match &inputs.matrix {
-        Some(m) if !m.timings.is_empty() => (m.timings.clone(), "the matrix run".to_string()),
-        _ => (
-            own_timings(admin),
-            "this machine's last sign-in and renewals".to_string(),
-        ),
-    };
+    // Traces, the state file and every MCP client's files under the home folder: file work,
+    // done where the runtime knows this worker blocks.
+    let (timings, timings_source, legacy) = off_the_runtime(|| {
+        let (timings, source) = match &inputs.matrix {
+            Some(m) if !m.timings.is_empty() => (m.timings.clone(), "the matrix run".to_string()),
+            _ => (
+                own_timings(admin),
+                "this machine's last sign-in and renewals".to_string(),
+            ),
+        };
+        (
+            timings,
+            source,
+            legacy_summary(admin, inputs.legacy_home.clone()),
+        )
+    });
     PilotReport {
         version: REPORT_VERSION,
         generated_at: Utc::now(),
@@ -88,7 +97,19 @@ pub async fn gather(admin: &Lanyard, inputs: ReportInputs) -> PilotReport {
         matrix: inputs.matrix,
         timings,
         timings_source,
-        legacy: legacy_summary(admin, inputs.legacy_home),
+        legacy,
+    }
+}
+
+/// Runs file work from async code. On a multi-thread runtime (the app's, the CLI's)
+/// `block_in_place` moves this worker's other tasks (renewals, the window's commands) to
+/// another worker first, so they keep running; `gather` borrows the engine, which rules out
+/// `spawn_blocking`. A current-thread runtime can't do that (and would panic): there the work
+/// runs inline, as nothing else is scheduled beside it anyway.
+fn off_the_runtime<T>(job: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(job),
+        _ => job(),
     }
 }
 
