@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use lanyard::view::connector::ConnectorState;
 use lanyard::view::status::{SessionState, StatusView};
+use lanyard::view::time_left::left;
 
 /// The four icons: each has its own shape, so state never depends on colour alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,17 +112,14 @@ pub fn build(
                 None => "granted · expiry unknown".into(),
             },
             ConnectorState::Denied => format!(
-                "not granted by your organisation{}",
+                "{}{}",
+                lower_first(c.label()),
                 c.error
                     .as_ref()
                     .map(|e| format!(" ({})", e.code))
                     .unwrap_or_default()
             ),
-            ConnectorState::NeedsSignIn => "sign in needed".into(),
-            ConnectorState::Unsupported => "not available zero-touch".into(),
-            ConnectorState::Misconfigured => "configuration problem".into(),
-            ConnectorState::Unreachable => "can't reach it; retrying".into(),
-            ConnectorState::Pending => "working…".into(),
+            _ => lower_first(c.label()),
         };
         menu.push(MenuEntry::Label(format!("{}: {what}", c.name)));
     }
@@ -185,15 +183,13 @@ pub fn build(
     }
 }
 
-/// "54 min left", "1 h 05 min left", "expired".
-pub fn left(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (at - now).num_seconds();
-    match secs {
-        s if s <= 0 => "expired".into(),
-        s if s < 60 => format!("{s} s left"),
-        s if s < 3600 => format!("{} min left", s / 60),
-        s => format!("{} h {:02} min left", s / 3600, (s % 3600) / 60),
-    }
+/// The core's words after "Name: " in a menu line ("Asana: not granted by …").
+fn lower_first(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

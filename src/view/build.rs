@@ -9,74 +9,79 @@ use crate::view::connector::{ConnectorError, ConnectorState, Stage};
 use crate::view::status::{ConnectorView, STATUS_VERSION, SessionState, SessionView, StatusView};
 
 pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
-    let session = match &state.session {
-        None => SessionView {
+    let session = session_view(policy, state, now);
+    let signed_in = session.state == SessionState::SignedIn;
+    let connectors = policy
+        .connectors
+        .iter()
+        .map(|c| connector_view(c, state.connectors.get(&c.id), signed_in, now))
+        .collect();
+    StatusView {
+        version: STATUS_VERSION,
+        session,
+        connectors,
+    }
+}
+
+fn session_view(policy: &Policy, state: &State, now: DateTime<Utc>) -> SessionView {
+    let Some(s) = &state.session else {
+        return SessionView {
             state: SessionState::SignedOut,
             issuer: Some(policy.idp.issuer.clone()),
             subject: None,
             email: None,
             expires_at: None,
             renewable: false,
+        };
+    };
+    // Past the ID token's expiry, a session lapses unless Lanyard can renew it: it holds no
+    // refresh token, or renewing keeps failing (the IdP is down).
+    let can_renew = s.renewable && !s.renewal_failing;
+    let lapsed = s.expired || (!can_renew && s.id_token_expires_at <= now);
+    SessionView {
+        state: if lapsed {
+            SessionState::Expired
+        } else {
+            SessionState::SignedIn
         },
-        Some(s) => {
-            // Past the ID token's expiry, a session lapses unless Lanyard can renew it: it
-            // holds no refresh token, or renewing keeps failing (the IdP is down).
-            let can_renew = s.renewable && !s.renewal_failing;
-            let lapsed = s.expired || (!can_renew && s.id_token_expires_at <= now);
-            SessionView {
-                state: if lapsed {
-                    SessionState::Expired
-                } else {
-                    SessionState::SignedIn
-                },
-                issuer: Some(s.issuer.clone()),
-                subject: Some(s.subject.clone()),
-                email: s.email.clone(),
-                expires_at: Some(s.id_token_expires_at),
-                renewable: can_renew && !s.expired,
+        issuer: Some(s.issuer.clone()),
+        subject: Some(s.subject.clone()),
+        email: s.email.clone(),
+        expires_at: Some(s.id_token_expires_at),
+        renewable: can_renew && !s.expired,
+    }
+}
+
+fn connector_view(
+    c: &crate::policy::ConnectorConfig,
+    rec: Option<&crate::store::state::ConnectorRecord>,
+    signed_in: bool,
+    now: DateTime<Utc>,
+) -> ConnectorView {
+    let (state, error) = match rec {
+        None if signed_in => (ConnectorState::Pending, None),
+        None => (ConnectorState::NeedsSignIn, None),
+        Some(r) if r.state == ConnectorState::Granted && r.expires_at.is_some_and(|e| e <= now) => {
+            if signed_in {
+                (ConnectorState::Pending, None)
+            } else {
+                (ConnectorState::NeedsSignIn, Some(session_ended()))
             }
         }
+        Some(r) if !signed_in && r.state != ConnectorState::Granted => {
+            (ConnectorState::NeedsSignIn, r.error.clone())
+        }
+        Some(r) => (r.state, r.error.clone()),
     };
-    let signed_in = session.state == SessionState::SignedIn;
-    let connectors = policy
-        .connectors
-        .iter()
-        .map(|c| {
-            let rec = state.connectors.get(&c.id);
-            let (state, error) = match rec {
-                None if signed_in => (ConnectorState::Pending, None),
-                None => (ConnectorState::NeedsSignIn, None),
-                Some(r)
-                    if r.state == ConnectorState::Granted
-                        && r.expires_at.is_some_and(|e| e <= now) =>
-                {
-                    if signed_in {
-                        (ConnectorState::Pending, None)
-                    } else {
-                        (ConnectorState::NeedsSignIn, Some(session_ended()))
-                    }
-                }
-                Some(r) if !signed_in && r.state != ConnectorState::Granted => {
-                    (ConnectorState::NeedsSignIn, r.error.clone())
-                }
-                Some(r) => (r.state, r.error.clone()),
-            };
-            ConnectorView {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                mcp_url: c.mcp_url.to_string(),
-                state,
-                expires_at: rec.and_then(|r| r.expires_at),
-                scopes: rec.map(|r| r.scopes.clone()).unwrap_or_default(),
-                tools: rec.and_then(|r| r.tools),
-                error,
-            }
-        })
-        .collect();
-    StatusView {
-        version: STATUS_VERSION,
-        session,
-        connectors,
+    ConnectorView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        mcp_url: c.mcp_url.to_string(),
+        state,
+        expires_at: rec.and_then(|r| r.expires_at),
+        scopes: rec.map(|r| r.scopes.clone()).unwrap_or_default(),
+        tools: rec.and_then(|r| r.tools),
+        error,
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectorState {
     Granted,
@@ -31,6 +32,45 @@ impl ConnectorState {
         }
     }
 
+    /// What the person sees for this state: product.md's words, the one source for the CLI,
+    /// the tray and the window (which gets them generated into
+    /// `ui/src/lib/backend/status.generated.ts`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Granted => "Granted",
+            Self::Denied => "Not granted by your organisation",
+            Self::NeedsSignIn => "Sign in",
+            Self::Unsupported => "Not available zero-touch",
+            Self::Misconfigured => "Set-up problem: tell your IT admin",
+            Self::Unreachable => "Can't reach the server; retrying",
+            Self::Pending => "Checking…",
+        }
+    }
+
+    /// The same state in one or two words, for a compact row where the name and time sit
+    /// beside it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Granted => "Granted",
+            Self::Denied => "Not granted",
+            Self::NeedsSignIn => "Sign in",
+            Self::Unsupported => "Not zero-touch",
+            Self::Misconfigured => "Set-up problem",
+            Self::Unreachable => "Can't reach",
+            Self::Pending => "Checking…",
+        }
+    }
+
+    pub const ALL: [Self; 7] = [
+        Self::Granted,
+        Self::Denied,
+        Self::NeedsSignIn,
+        Self::Unsupported,
+        Self::Misconfigured,
+        Self::Unreachable,
+        Self::Pending,
+    ];
+
     /// States that make `lanyard status` exit 4: something an admin or the network must fix.
     pub fn needs_attention(self) -> bool {
         matches!(self, Self::Misconfigured | Self::Unreachable)
@@ -45,6 +85,7 @@ impl std::fmt::Display for ConnectorState {
 
 /// Which leg failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Discovery,
@@ -55,11 +96,13 @@ pub enum Stage {
 
 /// Why a connector is not granted: safe to show and to store (no secrets, scrubbed text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectorError {
     pub stage: Stage,
     /// The server's OAuth error code, or a Lanyard code such as `issuer_mismatch`.
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub description: Option<String>,
     /// What to do about it, written for a person.
     pub hint: String,

@@ -132,28 +132,14 @@ fn connector_detail(c: &lanyard::view::status::ConnectorView, now: DateTime<Utc>
             let tools = c.tools.map(|n| format!(" · {n} tools")).unwrap_or_default();
             format!("{expiry}{tools}")
         }
-        ConnectorState::Denied => "Not granted by your organisation".into(),
-        ConnectorState::NeedsSignIn => "Sign in to renew".into(),
-        ConnectorState::Unsupported => "Not available zero-touch".into(),
-        ConnectorState::Misconfigured => "Configuration problem: tell your IT admin".into(),
         ConnectorState::Unreachable => {
             let last = c
                 .expires_at
                 .map(|e| format!("; current access {}", left(e, now)))
                 .unwrap_or_default();
-            // The keyring, not the network, is what failed: say so (issue 10).
-            let keyring = c
-                .error
-                .as_ref()
-                .is_some_and(|e| e.code == "keyring_unavailable");
-            let what = if keyring {
-                "Keyring locked or unavailable"
-            } else {
-                "Can't reach it"
-            };
-            format!("{what}; retrying{last}")
+            format!("{}{last}", c.label())
         }
-        ConnectorState::Pending => "Working…".into(),
+        _ => c.label().into(),
     }
 }
 
@@ -380,23 +366,8 @@ pub fn error(e: &EngineError) {
     eprintln!("  what to do: {} (code: {})", safe(&e.hint()), e.code());
 }
 
-/// "54 min left", "1 h 05 min left", "expired 3 min ago".
-pub fn left(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (at - now).num_seconds();
-    if secs <= 0 {
-        return format!("expired {} ago", human(-secs));
-    }
-    format!("{} left", human(secs))
-}
-
-fn human(secs: i64) -> String {
-    match secs {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min", s / 60),
-        s if s < 86_400 => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
-        s => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
+/// "54 min left", "expired 3 min ago": the core's one formatter, also the tray's.
+pub use lanyard::view::time_left::left;
 
 #[cfg(test)]
 mod tests {
@@ -457,24 +428,6 @@ mod tests {
         assert_eq!(
             out,
             format!("a[2Jb\n{{\"x\": \"[{}]\"}}\n", held.fingerprint())
-        );
-    }
-
-    #[test]
-    fn time_left_reads_naturally() {
-        let now = Utc::now();
-        assert_eq!(left(now + chrono::Duration::seconds(45), now), "45 s left");
-        assert_eq!(
-            left(now + chrono::Duration::seconds(54 * 60 + 3), now),
-            "54 min left"
-        );
-        assert_eq!(
-            left(now + chrono::Duration::seconds(3900), now),
-            "1 h 05 min left"
-        );
-        assert_eq!(
-            left(now - chrono::Duration::seconds(180), now),
-            "expired 3 min ago"
         );
     }
 }

@@ -1,6 +1,9 @@
 // The one place that maps a connector or session state to what a person sees: words, icon, tone
-// and where the row sits in the list. Words follow product.md's connector states table.
+// and where the row sits in the list. The words themselves come from the core
+// (`ConnectorState::label`/`word`, generated into backend/status.generated.ts), so the window, the
+// CLI and the tray say the same thing.
 import type { ConnectorState, ConnectorView, SessionState, SignInProgress, StatusView } from './backend/types';
+import { STATE_LABELS, STATE_WORDS } from './backend/status.generated';
 
 export type IconName = 'check' | 'slash' | 'key' | 'minus' | 'alert' | 'cloud-off' | 'spinner' | 'question';
 
@@ -37,36 +40,36 @@ export interface StateLook {
 }
 
 const LOOKS: Record<ConnectorState, StateLook> = {
-  granted: { label: 'Granted', word: 'Granted', counted: ['working', 'working'], icon: 'check', tone: 'ok', group: 'working' },
-  pending: { label: 'Checking…', word: 'Checking…', counted: ['checking', 'checking'], icon: 'spinner', tone: 'busy', group: 'working' },
-  needs_sign_in: { label: 'Sign in', word: 'Sign in', counted: ['needs sign-in', 'need sign-in'], icon: 'key', tone: 'attention', group: 'attention' },
+  granted: { label: STATE_LABELS.granted, word: STATE_WORDS.granted, counted: ['working', 'working'], icon: 'check', tone: 'ok', group: 'working' },
+  pending: { label: STATE_LABELS.pending, word: STATE_WORDS.pending, counted: ['checking', 'checking'], icon: 'spinner', tone: 'busy', group: 'working' },
+  needs_sign_in: { label: STATE_LABELS.needs_sign_in, word: STATE_WORDS.needs_sign_in, counted: ['needs sign-in', 'need sign-in'], icon: 'key', tone: 'attention', group: 'attention' },
   misconfigured: {
-    label: 'Set-up problem: tell your IT admin',
-    word: 'Set-up problem',
+    label: STATE_LABELS.misconfigured,
+    word: STATE_WORDS.misconfigured,
     counted: ['set-up problem', 'set-up problems'],
     icon: 'alert',
     tone: 'problem',
     group: 'attention',
   },
   unreachable: {
-    label: "Can't reach the server; retrying",
-    word: "Can't reach",
+    label: STATE_LABELS.unreachable,
+    word: STATE_WORDS.unreachable,
     counted: ['unreachable', 'unreachable'],
     icon: 'cloud-off',
     tone: 'attention',
     group: 'attention',
   },
   denied: {
-    label: 'Not granted by your organisation',
-    word: 'Not granted',
+    label: STATE_LABELS.denied,
+    word: STATE_WORDS.denied,
     counted: ['not assigned', 'not assigned'],
     icon: 'slash',
     tone: 'neutral',
     group: 'unavailable',
   },
   unsupported: {
-    label: 'Not available zero-touch',
-    word: 'Not zero-touch',
+    label: STATE_LABELS.unsupported,
+    word: STATE_WORDS.unsupported,
     counted: ['not zero-touch', 'not zero-touch'],
     icon: 'minus',
     tone: 'neutral',

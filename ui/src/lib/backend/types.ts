@@ -1,54 +1,9 @@
-// The backend contract seen from the window: StatusView version 1 (src/status.rs,
-// src/connector.rs) and the Backend interface that the real Tauri host and the fake both implement.
+// The backend contract seen from the window: StatusView version 1 (generated from src/view/ into
+// status.generated.ts) and the Backend interface that the real Tauri host and the fake both implement.
 
-export type SessionState = 'signed_in' | 'signed_out' | 'expired';
-
-export type ConnectorState =
-  | 'granted'
-  | 'denied'
-  | 'needs_sign_in'
-  | 'unsupported'
-  | 'misconfigured'
-  | 'unreachable'
-  | 'pending';
-
-export type Stage = 'discovery' | 'token_exchange' | 'jwt_bearer' | 'mcp';
-
-export interface ConnectorError {
-  stage: Stage;
-  /** The server's OAuth error code, or a Lanyard code such as `issuer_mismatch`. */
-  code: string;
-  description?: string;
-  /** What to do about it, written for a person. */
-  hint: string;
-}
-
-export interface ConnectorView {
-  id: string;
-  name: string;
-  mcp_url: string;
-  state: ConnectorState;
-  /** RFC 3339; null means unknown (opaque token without expires_in), shown as such. */
-  expires_at: string | null;
-  scopes: string[];
-  tools: number | null;
-  error?: ConnectorError;
-}
-
-export interface SessionView {
-  state: SessionState;
-  issuer?: string;
-  subject?: string;
-  email?: string;
-  expires_at: string | null;
-  renewable: boolean;
-}
-
-export interface StatusView {
-  version: 1;
-  session: SessionView;
-  connectors: ConnectorView[];
-}
+// The status types come from the Rust ones (src/view/), generated: see status.generated.ts.
+export type { ConnectorError, ConnectorState, ConnectorView, SessionState, SessionView, Stage, StatusView } from './status.generated';
+import type { ConnectorState, StatusView } from './status.generated';
 
 export type SignInPhase = 'opening_browser' | 'waiting_for_browser' | 'resolving' | 'done' | 'failed';
 
