@@ -21,3 +21,6 @@ if [ -f scripts/e2e.sh ]; then
   echo "==> end to end: the real app under Xvfb, driven by WebDriver, against the lab"
   bash scripts/e2e.sh
 fi
+
+echo "==> the .deb installs and runs: dpkg -i, the installed app against the lab, SIGTERM, dpkg -r"
+bash scripts/deb-smoke.sh
