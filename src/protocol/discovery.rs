@@ -394,32 +394,7 @@ async fn protected_resource_metadata(
     challenge: Option<&www_authenticate::BearerChallenge>,
     trace: &Trace,
 ) -> Result<ProtectedResource, DiscoveryError> {
-    let mut candidates = Vec::new();
-    let mut cross_origin = None;
-    if let Some(value) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
-        match mcp_url.join(value) {
-            // Like rmcp: a resource_metadata on another origin could send us to metadata
-            // the MCP server's operator does not control; fall back to the well-known URLs.
-            Ok(url) if same_origin(&url, mcp_url) => candidates.push(url),
-            Ok(url) => {
-                trace.annotate_last(
-                    StepKind::McpProbe,
-                    "ignored resource_metadata on another origin",
-                );
-                cross_origin = Some(redact_url(&url));
-            }
-            Err(_) => {
-                trace.annotate_last(StepKind::McpProbe, "ignored unparseable resource_metadata")
-            }
-        }
-    }
-    if candidates.is_empty() {
-        let path = mcp_url.path().trim_end_matches('/');
-        if !path.is_empty() {
-            candidates.push(well_known(mcp_url, "oauth-protected-resource", path));
-        }
-        candidates.push(well_known(mcp_url, "oauth-protected-resource", ""));
-    }
+    let (candidates, cross_origin) = protected_resource_candidates(mcp_url, challenge, trace);
     let (url, response) = first_found(
         http,
         &candidates,
@@ -453,6 +428,43 @@ async fn protected_resource_metadata(
         }
     })?;
     Ok(prm)
+}
+
+/// Where to look for the PRM: the challenge's `resource_metadata` when on the MCP server's
+/// origin, else the RFC 9728 well-known URLs; and the redacted cross-origin URL, if one was
+/// ignored, so "not found" can say why.
+fn protected_resource_candidates(
+    mcp_url: &Url,
+    challenge: Option<&www_authenticate::BearerChallenge>,
+    trace: &Trace,
+) -> (Vec<Url>, Option<String>) {
+    let mut candidates = Vec::new();
+    let mut cross_origin = None;
+    if let Some(value) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
+        match mcp_url.join(value) {
+            // Like rmcp: a resource_metadata on another origin could send us to metadata
+            // the MCP server's operator does not control; fall back to the well-known URLs.
+            Ok(url) if same_origin(&url, mcp_url) => candidates.push(url),
+            Ok(url) => {
+                trace.annotate_last(
+                    StepKind::McpProbe,
+                    "ignored resource_metadata on another origin",
+                );
+                cross_origin = Some(redact_url(&url));
+            }
+            Err(_) => {
+                trace.annotate_last(StepKind::McpProbe, "ignored unparseable resource_metadata")
+            }
+        }
+    }
+    if candidates.is_empty() {
+        let path = mcp_url.path().trim_end_matches('/');
+        if !path.is_empty() {
+            candidates.push(well_known(mcp_url, "oauth-protected-resource", path));
+        }
+        candidates.push(well_known(mcp_url, "oauth-protected-resource", ""));
+    }
+    (candidates, cross_origin)
 }
 
 /// RFC 9728 §3.3: the document found at `url` must name a `resource`, and it must be the MCP
