@@ -185,7 +185,7 @@ fn exchange(
         | ExchangeError::WantsClientIdInBody { status, error } => {
             let code = error.error.as_str();
             let d = error.error_description.clone();
-            let (state, hint) = oauth_refusal(at_idp, code, *status, who, &admin);
+            let (state, hint) = oauth_refusal(at_idp, code, *status, who, admin);
             (state, code.to_string(), d, hint)
         }
         ExchangeError::Status { status } if *status >= 500 => (
