@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Formatting, clippy (all lints denied in the workspace), and the architecture's invariants
 # (ARCHITECTURE.md): the core library depends on no UI or CLI crate; no import cycle between
-# the files of the core, the lab, the CLI or the app; no blocking call in the engine's async fns.
+# the files of the core, the lab, the CLI or the app; no blocking call in the engine's async fns;
+# no function in the core over 60 lines without a reason written beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> cargo fmt --check"
@@ -13,5 +14,7 @@ if [ -n "$bad" ]; then
 fi
 echo "==> layers: no import cycle, no blocking call in the engine's async fns (scripts/check-layers.py)"
 python3 scripts/check-layers.py src crates/lab/src crates/cli/src crates/conformance/src src-tauri/src
+echo "==> function length: no core fn over 60 lines without a \`// long:\` reason (scripts/check-fn-length.py)"
+python3 scripts/check-fn-length.py src
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings

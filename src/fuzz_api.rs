@@ -513,7 +513,8 @@ fn collect_secrets(v: &Value, out: &mut Vec<String>) {
 /// the first NUL), through the checks discovery makes: never a panic, and an accepted result
 /// points only at https or, when the MCP URL is loopback, at loopback.
 pub fn discovery_metadata(data: &[u8]) {
-    use crate::protocol::discovery::{self as d, AuthorizationServer, ProtectedResource};
+    use crate::protocol::as_metadata::{AuthorizationServerMetadata, candidate_urls};
+    use crate::protocol::discovery::{self as d, ProtectedResource};
     let mut c = Choices(data);
     let loopback = c.byte() & 1 == 1;
     let mcp = if loopback {
@@ -528,7 +529,7 @@ pub fn discovery_metadata(data: &[u8]) {
     let Ok(prm) = serde_json::from_slice::<ProtectedResource>(prm_body) else {
         return;
     };
-    let found_at = d::authorization_server_metadata_urls(&mcp_url);
+    let found_at = candidate_urls(&mcp_url);
     if d::check_protected_resource(&prm, &found_at[0], &mcp_url).is_err() {
         return;
     }
@@ -538,11 +539,11 @@ pub fn discovery_metadata(data: &[u8]) {
     let Ok(issuer_url) = url::Url::parse(&issuer) else {
         return;
     };
-    let _ = d::authorization_server_metadata_urls(&issuer_url);
+    let _ = candidate_urls(&issuer_url);
     if crate::http::check_derived(&issuer_url, &mcp_url).is_err() {
         return;
     }
-    let Ok(asm) = serde_json::from_slice::<AuthorizationServer>(as_body) else {
+    let Ok(asm) = serde_json::from_slice::<AuthorizationServerMetadata>(as_body) else {
         return;
     };
     if d::check_as_issuer(&asm, &issuer).is_err() {

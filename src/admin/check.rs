@@ -14,7 +14,7 @@ use crate::diagnose::catalogue::{Endpoint, explain};
 use crate::diagnose::readiness::{self, CheckId, CheckOutcome};
 use crate::http::Http;
 use crate::policy::{ConnectorConfig, Policy};
-use crate::protocol::discovery::{DiscoveryError, MetadataCache, discover_for};
+use crate::protocol::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover_for};
 use crate::protocol::oidc::LoginError;
 use crate::trace::Trace;
 
@@ -178,6 +178,19 @@ async fn check_connector(http: &Http, i: usize, c: &ConnectorConfig) -> Vec<Prob
             .warning(),
         );
     }
+    out.extend(advertised_problems(&meta, c, problem));
+    out.extend(readiness_problems(http, c, &at("")).await);
+    out
+}
+
+/// What the AS's metadata says it cannot do for this connector: the configured client
+/// authentication, and RFC 7009 revocation.
+fn advertised_problems(
+    meta: &ConnectorMetadata,
+    c: &ConnectorConfig,
+    problem: impl Fn(&str, &str, String, String) -> Problem,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
     let method = c.token_endpoint_auth_method.as_str();
     if !meta
         .token_endpoint_auth_methods_supported
@@ -205,7 +218,6 @@ async fn check_connector(http: &Http, i: usize, c: &ConnectorConfig) -> Vec<Prob
             format!("Lanyard cannot revoke {}'s tokens at sign-out or legacy disconnect; ask the vendor for RFC 7009 revocation", c.name),
         ).warning());
     }
-    out.extend(readiness_problems(http, c, &at("")).await);
     out
 }
 

@@ -199,7 +199,7 @@ async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkS
         ));
         u
     }];
-    candidates.extend(crate::protocol::discovery::authorization_server_metadata_urls(&issuer_url));
+    candidates.extend(crate::protocol::as_metadata::candidate_urls(&issuer_url));
     for url in candidates {
         let Ok(response) = http
             .send(

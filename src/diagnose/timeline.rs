@@ -167,6 +167,8 @@ pub fn build(
 }
 
 /// A step's verdict and, when it failed, the catalogue's explanation.
+// long: one table from (step kind, status, note) to a catalogue code, read top to bottom;
+// its arms are ordered (earlier ones win), which separate functions would hide.
 fn judge(s: &Step, later: &[Step], who: Option<&str>) -> (Verdict, Option<Explanation>) {
     let failed = |endpoint: Endpoint, code: &str, desc: Option<&str>| {
         let verdict = if recovered(s, later) {
@@ -327,21 +329,9 @@ fn key_claims(steps: &[Step]) -> KeyClaims {
     let id_jag = last(StepKind::TokenExchange, "id_jag");
     let granted = last(StepKind::JwtBearer, "granted");
     let mut findings = Vec::new();
-    let text = |v: Option<&serde_json::Value>, k: &str| -> Option<String> {
-        match v?.get(k)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Array(a) => Some(
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            _ => None,
-        }
-    };
     if let (Some(asked), Some(aud)) = (
-        text(requested.as_ref(), "audience"),
-        text(id_jag.as_ref(), "aud"),
+        claim_text(requested.as_ref(), "audience"),
+        claim_text(id_jag.as_ref(), "aud"),
     ) && asked != aud
     {
         findings.push(format!(
@@ -349,27 +339,17 @@ fn key_claims(steps: &[Step]) -> KeyClaims {
         ));
     }
     if let (Some(asked), Some(got)) = (
-        text(requested.as_ref(), "resource"),
-        text(id_jag.as_ref(), "resource"),
+        claim_text(requested.as_ref(), "resource"),
+        claim_text(id_jag.as_ref(), "resource"),
     ) && asked != got
     {
         findings.push(format!(
             "the ID-JAG's resource ({got}) is not the requested resource ({asked})"
         ));
     }
-    let words = |s: Option<String>| -> Vec<String> {
-        let mut w: Vec<String> = s
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|x| !x.is_empty())
-            .map(String::from)
-            .collect();
-        w.sort();
-        w
-    };
-    let asked = words(text(requested.as_ref(), "scope"));
-    let in_jag = words(text(id_jag.as_ref(), "scope"));
-    let got = words(text(granted.as_ref(), "scope"));
+    let asked = scope_words(claim_text(requested.as_ref(), "scope"));
+    let in_jag = scope_words(claim_text(id_jag.as_ref(), "scope"));
+    let got = scope_words(claim_text(granted.as_ref(), "scope"));
     if !asked.is_empty() && id_jag.is_some() && in_jag != asked {
         findings.push(format!(
             "the IdP narrowed the scope from \"{}\" to \"{}\"",
@@ -390,6 +370,32 @@ fn key_claims(steps: &[Step]) -> KeyClaims {
         granted,
         findings,
     }
+}
+
+/// A claim as text: a string as it is, an array of strings joined by spaces.
+fn claim_text(v: Option<&serde_json::Value>, k: &str) -> Option<String> {
+    match v?.get(k)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
+    }
+}
+
+/// A scope's words, sorted, so two scopes compare regardless of order.
+fn scope_words(s: Option<String>) -> Vec<String> {
+    let mut w: Vec<String> = s
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect();
+    w.sort();
+    w
 }
 
 #[cfg(test)]

@@ -63,6 +63,8 @@ pub fn classify_named(failure: &Failure, name: Option<&str>) -> (ConnectorState,
 
 type Row = (Stage, ConnectorState, String, Option<String>, String);
 
+// long: one arm per `DiscoveryError` variant, so a new variant fails to compile here until it
+// has a state, a code and a hint; the table reads best whole.
 fn discovery(e: &DiscoveryError, who: &str) -> Row {
     use ConnectorState::*;
     let d = Some(e.to_string());
@@ -183,33 +185,7 @@ fn exchange(
         | ExchangeError::WantsClientIdInBody { status, error } => {
             let code = error.error.as_str();
             let d = error.error_description.clone();
-            let (state, hint) = match (at_idp, code) {
-                (true, c) if is_denial_code(c) => (Denied, denied_hint(who)),
-                (false, "access_denied") => (Denied, denied_hint(who)),
-                (true, "invalid_grant") => (
-                    NeedsSignIn,
-                    "Your sign-in has expired or was not accepted. Sign in again.".into(),
-                ),
-                (_, "insufficient_user_authentication") => (
-                    NeedsSignIn,
-                    format!(
-                        "Your organisation wants a fresh sign-in before granting {who}. Sign in again."
-                    ),
-                ),
-                (false, "invalid_grant") => (
-                    Misconfigured,
-                    format!(
-                        "{who}'s authorization server did not accept the grant from your organisation \
-                         (invalid_grant), even after one retry with a fresh one. Tell your IT admin: \
-                         the trust between the two may be misconfigured."
-                    ),
-                ),
-                (_, "temporarily_unavailable" | "server_error") => {
-                    (Unreachable, unreachable_hint(who))
-                }
-                _ if *status >= 500 => (Unreachable, unreachable_hint(who)),
-                _ => (Misconfigured, admin(code)),
-            };
+            let (state, hint) = oauth_refusal(at_idp, code, *status, who, admin);
             (state, code.to_string(), d, hint)
         }
         ExchangeError::Status { status } if *status >= 500 => (
@@ -236,6 +212,42 @@ fn exchange(
             Some(e.to_string()),
             format!("{place} answered with something other than an ID-JAG. Tell your IT admin."),
         ),
+    }
+}
+
+/// The state and hint for an OAuth error `code` from the IdP (`at_idp`) or the connector's AS.
+fn oauth_refusal(
+    at_idp: bool,
+    code: &str,
+    status: u16,
+    who: &str,
+    admin: impl Fn(&str) -> String,
+) -> (ConnectorState, String) {
+    use ConnectorState::*;
+    match (at_idp, code) {
+        (true, c) if is_denial_code(c) => (Denied, denied_hint(who)),
+        (false, "access_denied") => (Denied, denied_hint(who)),
+        (true, "invalid_grant") => (
+            NeedsSignIn,
+            "Your sign-in has expired or was not accepted. Sign in again.".into(),
+        ),
+        (_, "insufficient_user_authentication") => (
+            NeedsSignIn,
+            format!(
+                "Your organisation wants a fresh sign-in before granting {who}. Sign in again."
+            ),
+        ),
+        (false, "invalid_grant") => (
+            Misconfigured,
+            format!(
+                "{who}'s authorization server did not accept the grant from your organisation \
+                 (invalid_grant), even after one retry with a fresh one. Tell your IT admin: \
+                 the trust between the two may be misconfigured."
+            ),
+        ),
+        (_, "temporarily_unavailable" | "server_error") => (Unreachable, unreachable_hint(who)),
+        _ if status >= 500 => (Unreachable, unreachable_hint(who)),
+        _ => (Misconfigured, admin(code)),
     }
 }
 

@@ -207,6 +207,8 @@ impl Session {
 
     /// One refresh_token grant. The rotated refresh token is stored before the new ID token
     /// is verified: the old one is already spent, whatever the verification says.
+    // long: the order of these steps is invariant 6 of ARCHITECTURE.md (store the rotated
+    // token first, then verify, then record); one sequence read top to bottom shows it.
     async fn refresh(
         &self,
         idp: &IdpClient,

@@ -87,60 +87,11 @@ impl Scanner<'_> {
         match self.b.get(self.i) {
             Some(b'{') => {
                 node.is_object = true;
-                self.i += 1;
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        let key_start = self.i;
-                        if self.b.get(self.i) != Some(&b'"') {
-                            return Err(self.bad("expected a key"));
-                        }
-                        self.string()?;
-                        let key: String = serde_json::from_slice(&self.b[key_start..self.i])
-                            .map_err(|e| EditError::Invalid(e.to_string()))?;
-                        self.ws();
-                        if self.b.get(self.i) != Some(&b':') {
-                            return Err(self.bad("expected ':'"));
-                        }
-                        self.i += 1;
-                        let child = self.value()?;
-                        node.children.push((Some(key), key_start, child));
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(self.bad("expected ',' or '}'")),
-                        }
-                    }
-                }
+                self.members(&mut node)?;
             }
             Some(b'[') => {
                 node.is_array = true;
-                self.i += 1;
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        let child = self.value()?;
-                        node.children.push((None, child.start, child));
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(self.bad("expected ',' or ']'")),
-                        }
-                    }
-                }
+                self.elements(&mut node)?;
             }
             Some(b'"') => self.string()?,
             Some(_) => {
@@ -160,6 +111,67 @@ impl Scanner<'_> {
         }
         node.end = self.i;
         Ok(node)
+    }
+
+    /// An object's members, from its `{` to its `}` inclusive.
+    fn members(&mut self, node: &mut Node) -> Result<(), EditError> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                let key_start = self.i;
+                if self.b.get(self.i) != Some(&b'"') {
+                    return Err(self.bad("expected a key"));
+                }
+                self.string()?;
+                let key: String = serde_json::from_slice(&self.b[key_start..self.i])
+                    .map_err(|e| EditError::Invalid(e.to_string()))?;
+                self.ws();
+                if self.b.get(self.i) != Some(&b':') {
+                    return Err(self.bad("expected ':'"));
+                }
+                self.i += 1;
+                let child = self.value()?;
+                node.children.push((Some(key), key_start, child));
+                self.ws();
+                match self.b.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(self.bad("expected ',' or '}'")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An array's elements, from its `[` to its `]` inclusive.
+    fn elements(&mut self, node: &mut Node) -> Result<(), EditError> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+        } else {
+            loop {
+                let child = self.value()?;
+                node.children.push((None, child.start, child));
+                self.ws();
+                match self.b.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(self.bad("expected ',' or ']'")),
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -8,7 +8,8 @@ use url::Url;
 
 use super::clients::Credentials;
 use crate::http::{Http, check_derived};
-use crate::protocol::discovery::{self, MetadataCache, authorization_server_metadata_urls};
+use crate::protocol::as_metadata::{self, AuthorizationServerMetadata, IssuerComparison};
+use crate::protocol::discovery::{self, MetadataCache};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -101,54 +102,31 @@ async fn revocation_endpoint(
     Ok(meta.revocation_endpoint)
 }
 
-/// RFC 8414 metadata straight from the issuer, issuer checked (trailing slash tolerated:
-/// clients store issuers both ways, and the document's own value is what we then trust).
+/// RFC 8414 metadata straight from the issuer, issuer checked.
 async fn from_issuer(http: &Http, trace: &Trace, issuer: &str) -> Result<Option<Url>, String> {
     let issuer_url =
         Url::parse(issuer).map_err(|_| "the stored issuer is not a URL".to_string())?;
-    let mut last = String::from("no metadata found");
-    for candidate in authorization_server_metadata_urls(&issuer_url) {
-        let response = match http
-            .send(
-                trace,
-                StepKind::AuthorizationServerMetadata,
-                http.get(&candidate),
-            )
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return Err(format!("authorization-server metadata: {e}")),
-        };
-        if !response.is_success() {
-            last = format!(
-                "authorization-server metadata answered HTTP {}",
-                response.status
-            );
-            continue;
-        }
-        let doc: serde_json::Value = response
-            .json()
-            .map_err(|_| "authorization-server metadata is not JSON".to_string())?;
-        return endpoint_in(&doc, issuer, &issuer_url);
-    }
-    Err(last)
+    let found = as_metadata::fetch(http, &issuer_url, trace)
+        .await
+        .map_err(|e| e.to_string())?;
+    endpoint_in(&found.metadata, issuer, &issuer_url)
 }
 
-/// The `revocation_endpoint` of the metadata `doc` fetched for `issuer`: https, or loopback
-/// only when the issuer is loopback itself (like every URL a server names).
+/// The `revocation_endpoint` of the metadata fetched for `issuer`: https, or loopback only
+/// when the issuer is loopback itself (like every URL a server names).
 fn endpoint_in(
-    doc: &serde_json::Value,
+    asm: &AuthorizationServerMetadata,
     issuer: &str,
     issuer_url: &Url,
 ) -> Result<Option<Url>, String> {
-    let found = doc
-        .get("issuer")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    if found.trim_end_matches('/') != issuer.trim_end_matches('/') {
+    // The issuer was stored by another client, and clients store it both with and without
+    // the trailing slash. A slash cannot name another server, and the endpoint must still be
+    // derived from the issuer, so the token being revoked goes nowhere a strict match would
+    // not send it.
+    if !asm.issuer_is(issuer, IssuerComparison::IgnoringTrailingSlash) {
         return Err("authorization-server metadata names another issuer".into());
     }
-    let Some(endpoint) = doc.get("revocation_endpoint").and_then(|v| v.as_str()) else {
+    let Some(endpoint) = asm.revocation_endpoint.as_deref() else {
         return Ok(None);
     };
     let url = Url::parse(endpoint).map_err(|_| "revocation_endpoint is not a URL".to_string())?;
@@ -227,7 +205,12 @@ mod tests {
     #[test]
     fn a_remote_issuer_may_not_name_a_revocation_endpoint_on_this_machine() {
         let remote = Url::parse("https://as.example").unwrap();
-        let doc = |endpoint: &str| json!({"issuer": "https://as.example/", "revocation_endpoint": endpoint});
+        let doc = |endpoint: &str| {
+            serde_json::from_value::<AuthorizationServerMetadata>(
+                json!({"issuer": "https://as.example/", "revocation_endpoint": endpoint}),
+            )
+            .unwrap()
+        };
         for local in [
             "http://127.0.0.1:6379/revoke",
             "https://localhost/revoke",
@@ -247,7 +230,8 @@ mod tests {
         assert_eq!(ok.unwrap().unwrap().as_str(), "https://as.example/revoke");
         // The lab: a loopback issuer names its own loopback endpoint.
         let lab = Url::parse("http://127.0.0.1:8711").unwrap();
-        let lab_doc = json!({"issuer": "http://127.0.0.1:8711", "revocation_endpoint": "http://127.0.0.1:8711/revoke"});
+        let lab_doc = serde_json::from_value::<AuthorizationServerMetadata>(json!({"issuer": "http://127.0.0.1:8711", "revocation_endpoint": "http://127.0.0.1:8711/revoke"}))
+            .unwrap();
         assert!(
             endpoint_in(&lab_doc, "http://127.0.0.1:8711", &lab)
                 .unwrap()

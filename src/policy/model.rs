@@ -144,111 +144,118 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
         invalid(key, e.into_inner().to_string())
     })?;
 
-    check_url(&raw.idp.issuer).map_err(|why| invalid("idp.issuer".into(), why))?;
-    if raw.idp.client_id.trim().is_empty() {
-        return Err(invalid("idp.client_id".into(), "must not be empty".into()));
+    let idp = idp_config(raw.idp).map_err(|(key, why)| invalid(key, why))?;
+    let mut connectors = Vec::with_capacity(raw.connectors.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in raw.connectors.into_iter().enumerate() {
+        let config = connector_config(c, &mut seen)
+            .map_err(|(key, why)| invalid(format!("connectors[{i}].{key}"), why))?;
+        connectors.push(config);
     }
-    let idp_method = method_or_default(raw.idp.token_endpoint_auth_method, &raw.idp.client_secret);
-    require_secret(idp_method, &raw.idp.client_secret)
-        .map_err(|why| invalid("idp.client_secret".into(), why))?;
-    let scopes = raw.idp.scopes.unwrap_or_else(|| {
+    Ok(Policy {
+        idp,
+        connectors,
+        pilot_machine: raw.pilot_machine,
+        source: path.to_path_buf(),
+    })
+}
+
+/// What is wrong, as (key path, why); `parse` adds the file and the connector's index.
+type Invalid = (String, String);
+
+fn idp_config(idp: RawIdp) -> Result<IdpConfig, Invalid> {
+    let invalid = |key: &str, why: String| (format!("idp.{key}"), why);
+    check_url(&idp.issuer).map_err(|why| invalid("issuer", why))?;
+    if idp.client_id.trim().is_empty() {
+        return Err(invalid("client_id", "must not be empty".into()));
+    }
+    let method = method_or_default(idp.token_endpoint_auth_method, &idp.client_secret);
+    require_secret(method, &idp.client_secret).map_err(|why| invalid("client_secret", why))?;
+    let scopes = idp.scopes.unwrap_or_else(|| {
         ["openid", "email", "profile", "offline_access"]
             .map(String::from)
             .to_vec()
     });
     if !scopes.iter().any(|s| s == "openid") {
+        return Err(invalid("scopes", "must include \"openid\"".into()));
+    }
+    Ok(IdpConfig {
+        issuer: idp.issuer,
+        client_id: idp.client_id,
+        client_secret: idp.client_secret.map(RawSecret::into_source),
+        token_endpoint_auth_method: method,
+        scopes,
+    })
+}
+
+/// One connector; `seen` holds the ids of the connectors before it.
+fn connector_config(
+    c: RawConnector,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<ConnectorConfig, Invalid> {
+    let invalid = |key: &str, why: String| (key.to_string(), why);
+    check_connector_id(&c.id, seen).map_err(|why| invalid("id", why))?;
+    let mcp_url = check_url(&c.mcp_url).map_err(|why| invalid("mcp_url", why))?;
+    if c.client_id.trim().is_empty() {
+        return Err(invalid("client_id", "must not be empty".into()));
+    }
+    let method = method_or_default(c.token_endpoint_auth_method, &c.client_secret);
+    require_secret(method, &c.client_secret).map_err(|why| invalid("client_secret", why))?;
+    if let Some(scopes) = &c.scopes
+        && scopes.iter().any(|s| s.is_empty() || s.contains(' '))
+    {
+        return Err(invalid("scopes", "each scope is one non-empty word".into()));
+    }
+    if c.scopes.as_ref().is_some_and(Vec::is_empty) {
         return Err(invalid(
-            "idp.scopes".into(),
-            "must include \"openid\"".into(),
+            "scopes",
+            "list at least one scope, or leave the key out to let the server decide".into(),
         ));
     }
-
-    let mut connectors = Vec::with_capacity(raw.connectors.len());
-    let mut seen = std::collections::HashSet::new();
-    for (i, c) in raw.connectors.into_iter().enumerate() {
-        let at = |k: &str| format!("connectors[{i}].{k}");
-        if c.id.is_empty()
-            || !c
-                .id
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        {
-            return Err(invalid(
-                at("id"),
-                "expected letters, digits, '-' or '_'".into(),
-            ));
-        }
-        if is_reserved_id(&c.id) {
-            return Err(invalid(
-                at("id"),
-                format!(
-                    "\"{}\" is reserved for Lanyard's own records ({}); choose another id",
-                    c.id,
-                    RESERVED_IDS.join(", ")
-                ),
-            ));
-        }
-        if !seen.insert(c.id.clone()) {
-            return Err(invalid(
-                at("id"),
-                format!("duplicate connector id \"{}\"", c.id),
-            ));
-        }
-        let mcp_url = check_url(&c.mcp_url).map_err(|why| invalid(at("mcp_url"), why))?;
-        if c.client_id.trim().is_empty() {
-            return Err(invalid(at("client_id"), "must not be empty".into()));
-        }
-        let method = method_or_default(c.token_endpoint_auth_method, &c.client_secret);
-        require_secret(method, &c.client_secret)
-            .map_err(|why| invalid(at("client_secret"), why))?;
-        if let Some(scopes) = &c.scopes
-            && scopes.iter().any(|s| s.is_empty() || s.contains(' '))
-        {
-            return Err(invalid(
-                at("scopes"),
-                "each scope is one non-empty word".into(),
-            ));
-        }
-        if c.scopes.as_ref().is_some_and(Vec::is_empty) {
-            return Err(invalid(
-                at("scopes"),
-                "list at least one scope, or leave the key out to let the server decide".into(),
-            ));
-        }
-        if let Some(issuer) = &c.as_issuer {
-            check_url(issuer).map_err(|why| invalid(at("as_issuer"), why))?;
-        }
-        let token_endpoint_origin = c
-            .token_endpoint_origin
-            .as_deref()
-            .map(check_origin)
-            .transpose()
-            .map_err(|why| invalid(at("token_endpoint_origin"), why))?;
-        connectors.push(ConnectorConfig {
-            name: c.name.unwrap_or_else(|| c.id.clone()),
-            id: c.id,
-            mcp_url,
-            client_id: c.client_id,
-            client_secret: c.client_secret.map(RawSecret::into_source),
-            token_endpoint_auth_method: method,
-            scopes: c.scopes,
-            as_issuer: c.as_issuer,
-            token_endpoint_origin,
-        });
+    if let Some(issuer) = &c.as_issuer {
+        check_url(issuer).map_err(|why| invalid("as_issuer", why))?;
     }
-
-    Ok(Policy {
-        idp: IdpConfig {
-            issuer: raw.idp.issuer,
-            client_id: raw.idp.client_id,
-            client_secret: raw.idp.client_secret.map(RawSecret::into_source),
-            token_endpoint_auth_method: idp_method,
-            scopes,
-        },
-        connectors,
-        pilot_machine: raw.pilot_machine,
-        source: path.to_path_buf(),
+    let token_endpoint_origin = c
+        .token_endpoint_origin
+        .as_deref()
+        .map(check_origin)
+        .transpose()
+        .map_err(|why| invalid("token_endpoint_origin", why))?;
+    Ok(ConnectorConfig {
+        name: c.name.unwrap_or_else(|| c.id.clone()),
+        id: c.id,
+        mcp_url,
+        client_id: c.client_id,
+        client_secret: c.client_secret.map(RawSecret::into_source),
+        token_endpoint_auth_method: method,
+        scopes: c.scopes,
+        as_issuer: c.as_issuer,
+        token_endpoint_origin,
     })
+}
+
+/// Letters, digits, '-' and '_'; not reserved; not taken by an earlier connector.
+fn check_connector_id(
+    id: &str,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<(), String> {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
+        return Err("expected letters, digits, '-' or '_'".into());
+    }
+    if is_reserved_id(id) {
+        return Err(format!(
+            "\"{id}\" is reserved for Lanyard's own records ({}); choose another id",
+            RESERVED_IDS.join(", ")
+        ));
+    }
+    if !seen.insert(id.to_string()) {
+        return Err(format!("duplicate connector id \"{id}\""));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_url(value: &str) -> Result<url::Url, String> {

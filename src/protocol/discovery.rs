@@ -13,6 +13,9 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::http::{Http, HttpError, HttpResponse, check_derived, check_endpoint};
+use crate::protocol::as_metadata::{
+    self, AuthorizationServerMetadata, FetchError, IssuerComparison, list, well_known,
+};
 use crate::protocol::www_authenticate;
 use crate::trace::{StepKind, Trace, redact_url};
 
@@ -391,32 +394,7 @@ async fn protected_resource_metadata(
     challenge: Option<&www_authenticate::BearerChallenge>,
     trace: &Trace,
 ) -> Result<ProtectedResource, DiscoveryError> {
-    let mut candidates = Vec::new();
-    let mut cross_origin = None;
-    if let Some(value) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
-        match mcp_url.join(value) {
-            // Like rmcp: a resource_metadata on another origin could send us to metadata
-            // the MCP server's operator does not control; fall back to the well-known URLs.
-            Ok(url) if same_origin(&url, mcp_url) => candidates.push(url),
-            Ok(url) => {
-                trace.annotate_last(
-                    StepKind::McpProbe,
-                    "ignored resource_metadata on another origin",
-                );
-                cross_origin = Some(redact_url(&url));
-            }
-            Err(_) => {
-                trace.annotate_last(StepKind::McpProbe, "ignored unparseable resource_metadata")
-            }
-        }
-    }
-    if candidates.is_empty() {
-        let path = mcp_url.path().trim_end_matches('/');
-        if !path.is_empty() {
-            candidates.push(well_known(mcp_url, "oauth-protected-resource", path));
-        }
-        candidates.push(well_known(mcp_url, "oauth-protected-resource", ""));
-    }
+    let (candidates, cross_origin) = protected_resource_candidates(mcp_url, challenge, trace);
     let (url, response) = first_found(
         http,
         &candidates,
@@ -452,6 +430,43 @@ async fn protected_resource_metadata(
     Ok(prm)
 }
 
+/// Where to look for the PRM: the challenge's `resource_metadata` when on the MCP server's
+/// origin, else the RFC 9728 well-known URLs; and the redacted cross-origin URL, if one was
+/// ignored, so "not found" can say why.
+fn protected_resource_candidates(
+    mcp_url: &Url,
+    challenge: Option<&www_authenticate::BearerChallenge>,
+    trace: &Trace,
+) -> (Vec<Url>, Option<String>) {
+    let mut candidates = Vec::new();
+    let mut cross_origin = None;
+    if let Some(value) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
+        match mcp_url.join(value) {
+            // Like rmcp: a resource_metadata on another origin could send us to metadata
+            // the MCP server's operator does not control; fall back to the well-known URLs.
+            Ok(url) if same_origin(&url, mcp_url) => candidates.push(url),
+            Ok(url) => {
+                trace.annotate_last(
+                    StepKind::McpProbe,
+                    "ignored resource_metadata on another origin",
+                );
+                cross_origin = Some(redact_url(&url));
+            }
+            Err(_) => {
+                trace.annotate_last(StepKind::McpProbe, "ignored unparseable resource_metadata")
+            }
+        }
+    }
+    if candidates.is_empty() {
+        let path = mcp_url.path().trim_end_matches('/');
+        if !path.is_empty() {
+            candidates.push(well_known(mcp_url, "oauth-protected-resource", path));
+        }
+        candidates.push(well_known(mcp_url, "oauth-protected-resource", ""));
+    }
+    (candidates, cross_origin)
+}
+
 /// RFC 9728 §3.3: the document found at `url` must name a `resource`, and it must be the MCP
 /// URL (or a same-origin prefix of it).
 pub(crate) fn check_protected_resource(
@@ -474,43 +489,13 @@ pub(crate) fn check_protected_resource(
     Ok(())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AuthorizationServer {
-    issuer: Option<String>,
-    token_endpoint: Option<String>,
-    revocation_endpoint: Option<String>,
-    grant_types_supported: Option<Vec<String>>,
-    #[serde(default)]
-    authorization_grant_profiles_supported: Vec<String>,
-    token_endpoint_auth_methods_supported: Option<Vec<String>>,
-}
-
-/// AS metadata URLs in the MCP spec's order (ema-protocol §4.2).
-pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
-    let path = issuer.path().trim_end_matches('/');
-    if path.is_empty() {
-        return vec![
-            well_known(issuer, "oauth-authorization-server", ""),
-            well_known(issuer, "openid-configuration", ""),
-        ];
-    }
-    let mut appended = issuer.clone();
-    appended.set_path(&format!("{path}/.well-known/openid-configuration"));
-    appended.set_query(None);
-    appended.set_fragment(None);
-    vec![
-        well_known(issuer, "oauth-authorization-server", path),
-        well_known(issuer, "openid-configuration", path),
-        appended,
-    ]
-}
-
 async fn authorization_server_metadata(
     http: &Http,
     mcp_url: &Url,
     issuer: &str,
     trace: &Trace,
-) -> Result<AuthorizationServer, DiscoveryError> {
+) -> Result<AuthorizationServerMetadata, DiscoveryError> {
+    const WHAT: &str = "authorization-server metadata";
     let issuer_url = Url::parse(issuer).map_err(|e| DiscoveryError::InvalidMetadata {
         what: "protected-resource metadata",
         why: format!("authorization_servers[0] is not a URL ({e})"),
@@ -520,45 +505,35 @@ async fn authorization_server_metadata(
         what: "authorization server",
         source,
     })?;
-    let candidates = authorization_server_metadata_urls(&issuer_url);
-    let (_, response) = first_found(
-        http,
-        &candidates,
-        StepKind::AuthorizationServerMetadata,
-        "authorization-server metadata",
-        trace,
-    )
-    .await?
-    .ok_or_else(|| DiscoveryError::AuthorizationServerMetadataNotFound {
-        tried: list(&candidates),
-    })?;
-    let asm: AuthorizationServer = response.json().map_err(|e| {
-        trace.annotate_last(
-            StepKind::AuthorizationServerMetadata,
-            "not valid metadata JSON",
-        );
-        DiscoveryError::InvalidMetadata {
-            what: "authorization-server metadata",
-            why: e.to_string(),
-        }
-    })?;
-    check_as_issuer(&asm, issuer).inspect_err(|_| {
+    let found = as_metadata::fetch(http, &issuer_url, trace)
+        .await
+        .map_err(|e| match e {
+            FetchError::Transport(source) => DiscoveryError::Http { what: WHAT, source },
+            FetchError::ServerError { status } => {
+                DiscoveryError::UnexpectedStatus { what: WHAT, status }
+            }
+            FetchError::NotFound { tried } => DiscoveryError::AuthorizationServerMetadataNotFound {
+                tried: list(&tried),
+            },
+            FetchError::Invalid { why } => DiscoveryError::InvalidMetadata { what: WHAT, why },
+        })?;
+    check_as_issuer(&found.metadata, issuer).inspect_err(|_| {
         trace.annotate_last(
             StepKind::AuthorizationServerMetadata,
             "issuer does not match: refused",
         )
     })?;
-    Ok(asm)
+    Ok(found.metadata)
 }
 
 /// RFC 8414 §3.3: the metadata's `issuer` is the one the PRM named, character for character
 /// (trailing slash included).
 pub(crate) fn check_as_issuer(
-    asm: &AuthorizationServer,
+    asm: &AuthorizationServerMetadata,
     issuer: &str,
 ) -> Result<(), DiscoveryError> {
-    let found = asm.issuer.as_deref().unwrap_or_default();
-    if found != issuer {
+    if !asm.issuer_is(issuer, IssuerComparison::Exact) {
+        let found = asm.issuer.as_deref().unwrap_or_default();
         return Err(DiscoveryError::IssuerMismatch {
             expected: issuer.to_string(),
             found: crate::trace::scrub(found),
@@ -569,7 +544,7 @@ pub(crate) fn check_as_issuer(
 
 pub(crate) fn build(
     prm: ProtectedResource,
-    asm: AuthorizationServer,
+    asm: AuthorizationServerMetadata,
     issuer: String,
     challenge: Option<www_authenticate::BearerChallenge>,
     now: DateTime<Utc>,
@@ -632,7 +607,8 @@ pub(crate) fn build(
 
 /// GETs each candidate in order; the first 200 wins. 404/4xx moves on; a transport error
 /// stops (the next candidate is on the same host); 5xx moves on but is reported if nothing
-/// else is found, so an outage reads as "unreachable", not "misconfigured".
+/// else is found, so an outage reads as "unreachable", not "misconfigured". The same rule as
+/// `as_metadata::fetch`, here for protected-resource metadata.
 async fn first_found(
     http: &Http,
     candidates: &[Url],
@@ -656,15 +632,6 @@ async fn first_found(
         Some(status) => Err(DiscoveryError::UnexpectedStatus { what, status }),
         None => Ok(None),
     }
-}
-
-/// `origin + /.well-known/<name> + path` (RFC 8414 §3.1 / RFC 9728 §3.1 path insertion).
-fn well_known(base: &Url, name: &str, path: &str) -> Url {
-    let mut url = base.clone();
-    url.set_path(&format!("/.well-known/{name}{path}"));
-    url.set_query(None);
-    url.set_fragment(None);
-    url
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -691,10 +658,6 @@ pub fn resource_allowed(resource: &str, mcp_url: &Url) -> bool {
         }
     };
     with_slash(mcp_url.path()).starts_with(&with_slash(resource.path()))
-}
-
-fn list(urls: &[Url]) -> String {
-    urls.iter().map(redact_url).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

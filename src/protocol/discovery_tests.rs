@@ -143,19 +143,6 @@ async fn issuer_with_path_uses_path_inserted_urls_in_spec_order() {
     assert_eq!(meta.as_issuer, format!("{}/tenant1", stub.base));
 }
 
-#[test]
-fn as_metadata_urls_without_path() {
-    let urls = authorization_server_metadata_urls(&Url::parse("https://as.example/").unwrap());
-    let urls: Vec<&str> = urls.iter().map(Url::as_str).collect();
-    assert_eq!(
-        urls,
-        [
-            "https://as.example/.well-known/oauth-authorization-server",
-            "https://as.example/.well-known/openid-configuration"
-        ]
-    );
-}
-
 #[tokio::test]
 async fn issuer_mismatch_is_refused_even_for_a_trailing_slash() {
     let stub = Stub::start(|r, base| match r.path.as_str() {
@@ -362,7 +349,7 @@ fn a_remote_authorization_server_may_not_send_lanyard_to_loopback() {
         "resource": "https://mcp.example/mcp", "authorization_servers": ["https://as.example"]
     }))
     .unwrap();
-    let asm: AuthorizationServer = serde_json::from_value(json!({
+    let asm: AuthorizationServerMetadata = serde_json::from_value(json!({
         "issuer": "https://as.example", "token_endpoint": "http://127.0.0.1:8080/token",
         "grant_types_supported": [JWT_BEARER_GRANT]
     }))

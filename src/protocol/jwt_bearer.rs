@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::http::Http;
+use crate::http::{Http, HttpResponse};
 use crate::policy::AuthMethod;
 use crate::protocol::client_auth::ClientAuth;
 use crate::protocol::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
@@ -58,16 +58,7 @@ pub async fn redeem_id_jag(
         serde_json::json!({"requested": {"resource": &meta.resource, "scope": &scope, "client_id": &auth.client_id}}),
     );
     if !response.is_success() {
-        let err = failure(&response);
-        if let ExchangeError::OAuth { status, error } = &err
-            && wants_client_id_in_body(*status, error, auth)
-        {
-            return Err(ExchangeError::WantsClientIdInBody {
-                status: *status,
-                error: error.clone(),
-            });
-        }
-        return Err(err);
+        return Err(refused(&response, auth));
     }
     let raw = parse_token_response(&response)?;
     let expires_at = seconds(raw.expires_in.as_ref())
@@ -94,6 +85,21 @@ pub async fn redeem_id_jag(
         scopes,
         token_type: raw.token_type.unwrap_or_else(|| "Bearer".into()),
     })
+}
+
+/// The error for a refused redemption, with the Basic-without-body-client_id rejection told
+/// apart so the caller can retry with `client_id` in the body.
+fn refused(response: &HttpResponse, auth: &ClientAuth) -> ExchangeError {
+    let err = failure(response);
+    if let ExchangeError::OAuth { status, error } = &err
+        && wants_client_id_in_body(*status, error, auth)
+    {
+        return ExchangeError::WantsClientIdInBody {
+            status: *status,
+            error: error.clone(),
+        };
+    }
+    err
 }
 
 /// The quirk of the Python MCP SDK's AS ("Missing client_id") and its relatives.

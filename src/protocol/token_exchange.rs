@@ -113,7 +113,19 @@ pub async fn request_id_jag(
     }
     // token_type is informational (N_A, n_a, Bearer or missing are all seen in the wild).
     let id_jag = raw.access_token;
-    let claims = IdJagClaims::dangerous_unverified(&id_jag);
+    let claims = record_claims(trace, &id_jag);
+    Ok(IssuedIdJag {
+        id_jag,
+        expires_in: seconds(raw.expires_in.as_ref()),
+        scope: raw.scope,
+        claims,
+    })
+}
+
+/// The ID-JAG's claims, also put on the step for support's "key claims"; read unverified,
+/// for display only.
+fn record_claims(trace: &Trace, id_jag: &Secret) -> IdJagClaims {
+    let claims = IdJagClaims::dangerous_unverified(id_jag);
     if let Some(jti) = &claims.jti_fingerprint {
         trace.annotate_last(StepKind::TokenExchange, &format!("ID-JAG jti {jti}"));
     }
@@ -124,10 +136,5 @@ pub async fn request_id_jag(
             serde_json::json!({"id_jag": decoded}),
         );
     }
-    Ok(IssuedIdJag {
-        id_jag,
-        expires_in: seconds(raw.expires_in.as_ref()),
-        scope: raw.scope,
-        claims,
-    })
+    claims
 }

@@ -224,34 +224,39 @@ fn admx(policies: &[Policy<'_>]) -> String {
             c = p.category,
         );
         for field in p.fields {
-            let req = if field.required {
-                " required=\"true\""
-            } else {
-                ""
-            };
-            let id = field.id;
-            let _ = match field.kind {
-                Kind::Text => writeln!(x, "        <text id=\"{id}\" valueName=\"{id}\"{req} />"),
-                Kind::Order => writeln!(
-                    x,
-                    "        <decimal id=\"{id}\" valueName=\"{id}\" minValue=\"0\" maxValue=\"9999\"{req} />"
-                ),
-                Kind::Method => {
-                    let _ = writeln!(x, "        <enum id=\"{id}\" valueName=\"{id}\"{req}>");
-                    for m in METHODS {
-                        let _ = writeln!(
-                            x,
-                            "          <item displayName=\"$(string.Method_{m})\"><value><string>{m}</string></value></item>"
-                        );
-                    }
-                    writeln!(x, "        </enum>")
-                }
-            };
+            element(&mut x, field);
         }
         x.push_str("      </elements>\n    </policy>\n");
     }
     x.push_str("  </policies>\n</policyDefinitions>\n");
     x
+}
+
+/// One field of a policy as an ADMX element: text, a decimal (order) or the method enum.
+fn element(x: &mut String, field: &Field) {
+    let req = if field.required {
+        " required=\"true\""
+    } else {
+        ""
+    };
+    let id = field.id;
+    let _ = match field.kind {
+        Kind::Text => writeln!(x, "        <text id=\"{id}\" valueName=\"{id}\"{req} />"),
+        Kind::Order => writeln!(
+            x,
+            "        <decimal id=\"{id}\" valueName=\"{id}\" minValue=\"0\" maxValue=\"9999\"{req} />"
+        ),
+        Kind::Method => {
+            let _ = writeln!(x, "        <enum id=\"{id}\" valueName=\"{id}\"{req}>");
+            for m in METHODS {
+                let _ = writeln!(
+                    x,
+                    "          <item displayName=\"$(string.Method_{m})\"><value><string>{m}</string></value></item>"
+                );
+            }
+            writeln!(x, "        </enum>")
+        }
+    };
 }
 
 fn adml(policies: &[Policy<'_>]) -> String {
@@ -268,39 +273,7 @@ fn adml(policies: &[Policy<'_>]) -> String {
     let mut presentations = String::new();
     for p in policies {
         strings.push((p.name.clone(), p.display.clone()));
-        let _ = writeln!(
-            presentations,
-            "      <presentation id=\"{}\">",
-            escape(&p.name)
-        );
-        for field in p.fields {
-            let label = escape(field.label);
-            let id = field.id;
-            let value = p.values.values.get(id);
-            let _ = match (field.kind, value) {
-                (Kind::Order, Some(RegValue::Dword(n))) => writeln!(
-                    presentations,
-                    "        <decimalTextBox refId=\"{id}\" defaultValue=\"{n}\">{label}</decimalTextBox>"
-                ),
-                (Kind::Method, Some(RegValue::Sz(m))) => {
-                    let item = METHODS.iter().position(|x| x == m).unwrap_or(0);
-                    writeln!(
-                        presentations,
-                        "        <dropdownList refId=\"{id}\" defaultItem=\"{item}\" noSort=\"true\">{label}</dropdownList>"
-                    )
-                }
-                (_, Some(RegValue::Sz(v))) => writeln!(
-                    presentations,
-                    "        <textBox refId=\"{id}\"><label>{label}</label><defaultValue>{}</defaultValue></textBox>",
-                    escape(v)
-                ),
-                _ => writeln!(
-                    presentations,
-                    "        <textBox refId=\"{id}\"><label>{label}</label></textBox>"
-                ),
-            };
-        }
-        presentations.push_str("      </presentation>\n");
+        presentations.push_str(&presentation(p));
     }
     let mut table = String::new();
     for (id, text) in strings {
@@ -325,6 +298,45 @@ fn adml(policies: &[Policy<'_>]) -> String {
 </policyDefinitionResources>
 "#
     )
+}
+
+/// A policy's presentation: one control per field, its default the value the policy holds.
+fn presentation(p: &Policy<'_>) -> String {
+    let mut presentations = String::new();
+    let _ = writeln!(
+        presentations,
+        "      <presentation id=\"{}\">",
+        escape(&p.name)
+    );
+    for field in p.fields {
+        let label = escape(field.label);
+        let id = field.id;
+        let value = p.values.values.get(id);
+        let _ = match (field.kind, value) {
+            (Kind::Order, Some(RegValue::Dword(n))) => writeln!(
+                presentations,
+                "        <decimalTextBox refId=\"{id}\" defaultValue=\"{n}\">{label}</decimalTextBox>"
+            ),
+            (Kind::Method, Some(RegValue::Sz(m))) => {
+                let item = METHODS.iter().position(|x| x == m).unwrap_or(0);
+                writeln!(
+                    presentations,
+                    "        <dropdownList refId=\"{id}\" defaultItem=\"{item}\" noSort=\"true\">{label}</dropdownList>"
+                )
+            }
+            (_, Some(RegValue::Sz(v))) => writeln!(
+                presentations,
+                "        <textBox refId=\"{id}\"><label>{label}</label><defaultValue>{}</defaultValue></textBox>",
+                escape(v)
+            ),
+            _ => writeln!(
+                presentations,
+                "        <textBox refId=\"{id}\"><label>{label}</label></textBox>"
+            ),
+        };
+    }
+    presentations.push_str("      </presentation>\n");
+    presentations
 }
 
 /// The registry content Group Policy writes when every policy of the templates is enabled

@@ -6,9 +6,8 @@ use url::Url;
 
 use super::{Check, CheckId, CheckOutcome};
 use crate::http::{Http, check_derived};
-use crate::protocol::discovery::{
-    ID_JAG_PROFILE, JWT_BEARER_GRANT, authorization_server_metadata_urls,
-};
+use crate::protocol::as_metadata::{self, AuthorizationServerMetadata, Found, IssuerComparison};
+use crate::protocol::discovery::{ID_JAG_PROFILE, JWT_BEARER_GRANT};
 use crate::protocol::www_authenticate::BearerChallenge;
 use crate::redact::redact_url;
 use crate::trace::{StepKind, Trace};
@@ -70,22 +69,25 @@ pub(super) async fn authorization_server(
                 Check::new(CheckId::RevocationEndpoint, Skipped, skipped),
             ]
         }
-        Ok((url, asm)) => vec![
-            id_jag_advertised(&asm),
-            issuer_matches(&url, &asm, &prm.authorization_server),
-            revocation_endpoint(&asm),
+        Ok(Found { url, metadata }) => vec![
+            id_jag_advertised(&metadata),
+            issuer_matches(&redact_url(&url), &metadata, &prm.authorization_server),
+            revocation_endpoint(&metadata),
         ],
     }
 }
 
-fn id_jag_advertised(asm: &serde_json::Value) -> Check {
-    let listed = |key: &str, wanted: &str| {
-        asm.get(key)
-            .and_then(|v| v.as_array())
-            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(wanted)))
-    };
-    let profile = listed("authorization_grant_profiles_supported", ID_JAG_PROFILE);
-    let grant = listed("grant_types_supported", JWT_BEARER_GRANT);
+fn id_jag_advertised(asm: &AuthorizationServerMetadata) -> Check {
+    let profile = asm
+        .authorization_grant_profiles_supported
+        .iter()
+        .any(|p| p == ID_JAG_PROFILE);
+    // Listed, not defaulted: RFC 8414's default grant types never include jwt-bearer.
+    let grant = asm
+        .grant_types_supported
+        .iter()
+        .flatten()
+        .any(|g| g == JWT_BEARER_GRANT);
     let says = |yes: bool| if yes { "includes" } else { "lacks" };
     let detail = format!(
         "authorization_grant_profiles_supported {} the id-jag profile; grant_types_supported {} jwt-bearer",
@@ -96,9 +98,9 @@ fn id_jag_advertised(asm: &serde_json::Value) -> Check {
     Check::new(CheckId::IdJagGrantAdvertised, outcome, detail)
 }
 
-fn issuer_matches(url: &str, asm: &serde_json::Value, expected: &str) -> Check {
-    let found = asm.get("issuer").and_then(|v| v.as_str()).unwrap_or("");
-    if found == expected {
+fn issuer_matches(url: &str, asm: &AuthorizationServerMetadata, expected: &str) -> Check {
+    let found = asm.issuer.as_deref().unwrap_or("");
+    if asm.issuer_is(expected, IssuerComparison::Exact) {
         Check::new(
             CheckId::IssuerMatches,
             Pass,
@@ -111,8 +113,8 @@ fn issuer_matches(url: &str, asm: &serde_json::Value, expected: &str) -> Check {
     }
 }
 
-fn revocation_endpoint(asm: &serde_json::Value) -> Check {
-    match asm.get("revocation_endpoint").and_then(|v| v.as_str()) {
+fn revocation_endpoint(asm: &AuthorizationServerMetadata) -> Check {
+    match asm.revocation_endpoint.as_deref() {
         Some(r) => Check::new(
             CheckId::RevocationEndpoint,
             Pass,
@@ -189,32 +191,16 @@ async fn protected_resource_metadata(
     ))
 }
 
+/// The metadata where `mcp_url` allows; errors are the check's failure text.
 async fn authorization_server_metadata(
     http: &Http,
     mcp_url: &Url,
     issuer: &str,
-) -> Result<(String, serde_json::Value), String> {
+) -> Result<Found, String> {
     let issuer_url = Url::parse(issuer)
         .map_err(|_| format!("authorization server \"{issuer}\" is not a URL"))?;
     check_derived(&issuer_url, mcp_url).map_err(|e| e.to_string())?;
-    let candidates = authorization_server_metadata_urls(&issuer_url);
-    let trace = Trace::new();
-    for url in &candidates {
-        let Ok(r) = http
-            .send(&trace, StepKind::AuthorizationServerMetadata, http.get(url))
-            .await
-        else {
-            continue;
-        };
-        if r.status == 200
-            && let Ok(doc) = r.json::<serde_json::Value>()
-        {
-            return Ok((redact_url(url), doc));
-        }
-    }
-    let tried: Vec<String> = candidates.iter().map(redact_url).collect();
-    Err(format!(
-        "no authorization-server metadata at {}",
-        tried.join(", ")
-    ))
+    as_metadata::fetch(http, &issuer_url, &Trace::new())
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -139,6 +139,37 @@ impl Drop for CallbackListener {
     }
 }
 
+impl Shared {
+    /// The callback as a step of the sign-in's trace.
+    fn record(&self, status: u16, url: String, note: Option<&str>) {
+        self.trace.push(Step {
+            kind: StepKind::Callback,
+            method: "GET".into(),
+            url,
+            status: Some(status),
+            duration_ms: 0,
+            started_at: self.clock.now(),
+            server_date: None,
+            oauth_error: None,
+            note: note.map(str::to_string),
+            claims: None,
+        });
+    }
+
+    /// A request that is not our response: recorded (without its values) up to a cap, so a
+    /// local page hammering the port cannot grow the trace.
+    fn stray(&self, request_url: Option<&url::Url>, note: &str) {
+        let seen = self.strays.fetch_add(1, Ordering::SeqCst);
+        if seen < MAX_STRAYS_RECORDED {
+            let shown = request_url.map(url_without_query_values);
+            self.record(400, shown.unwrap_or_else(|| "/callback".into()), Some(note));
+        } else if seen == MAX_STRAYS_RECORDED {
+            let note = "more stray requests arrived; they are ignored and not recorded";
+            self.record(400, "/callback".into(), Some(note));
+        }
+    }
+}
+
 async fn callback(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -149,30 +180,8 @@ async fn callback(
         shared.port
     ))
     .ok();
-    let record = |status: u16, url: String, note: Option<&str>| {
-        shared.trace.push(Step {
-            kind: StepKind::Callback,
-            method: "GET".into(),
-            url,
-            status: Some(status),
-            duration_ms: 0,
-            started_at: shared.clock.now(),
-            server_date: None,
-            oauth_error: None,
-            note: note.map(str::to_string),
-            claims: None,
-        });
-    };
-    let stray = |note: &str| {
-        let seen = shared.strays.fetch_add(1, Ordering::SeqCst);
-        if seen < MAX_STRAYS_RECORDED {
-            let shown = request_url.as_ref().map(url_without_query_values);
-            record(400, shown.unwrap_or_else(|| "/callback".into()), Some(note));
-        } else if seen == MAX_STRAYS_RECORDED {
-            let note = "more stray requests arrived; they are ignored and not recorded";
-            record(400, "/callback".into(), Some(note));
-        }
-    };
+    let record = |status: u16, url: String, note: Option<&str>| shared.record(status, url, note);
+    let stray = |note: &str| shared.stray(request_url.as_ref(), note);
 
     let mut params = std::collections::HashMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {

@@ -141,6 +141,8 @@ impl LoginError {
     }
 
     /// One sentence telling a person what to do next.
+    // long: one arm per variant (and per OAuth code that needs other advice), so a new
+    // variant does not compile until it has a hint; the sentences read best side by side.
     pub fn hint(&self) -> String {
         match self {
             Self::IssuerMismatch { found, .. } => format!(

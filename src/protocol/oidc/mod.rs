@@ -194,6 +194,9 @@ impl IdpClient {
         }
     }
 
+    // long: the authorization-code flow in protocol order (state, listener, PKCE, browser
+    // hand-off, callback or paste-back, redeem, the browser's verdict page); each step feeds
+    // the next, and splitting would pass half the flow's state between functions.
     async fn interactive(
         &self,
         browser: &Browser,
