@@ -63,10 +63,10 @@ fn legacy_count<R: Runtime>(app: &AppHandle<R>, lead: Duration) -> tray_model::L
                 total: report.entries.len(),
                 covered: report.entries.iter().filter(|e| e.covered_by_ema).count(),
             };
-            if claim.finish(count, Instant::now()) {
-                if let Ok(status) = engine.status() {
-                    update(&app, &status, lead);
-                }
+            if claim.finish(count, Instant::now())
+                && let Ok(status) = engine.status()
+            {
+                update(&app, &status, lead);
             }
         });
     }

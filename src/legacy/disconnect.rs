@@ -142,14 +142,14 @@ async fn one(f: Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt 
     let local = {
         let (ctx, issuer) = (ctx.clone(), issuer.clone());
         blocking(move || match refusal(&f, opts, &ctx, issuer.as_deref()) {
-            Some(receipt) => Err(receipt),
+            Some(receipt) => Err(Box::new(receipt)),
             None => remove_locally(&f.entry, &ctx),
         })
         .await
     };
     match local {
         Ok(Ok(removed)) => revoke_and_report(&e, removed, issuer.as_deref(), ctx).await,
-        Ok(Err(receipt)) => receipt,
+        Ok(Err(receipt)) => *receipt,
         Err(why) => Receipt::not_done(&e.id, Some(&e), &why),
     }
 }
@@ -197,11 +197,12 @@ struct Removed {
 
 /// Backup → local removal, for the entry as the file holds it right now (blocking: file and
 /// keyring work). Revocation follows in [`revoke_and_report`].
-fn remove_locally(e: &LegacyEntry, ctx: &LegacyContext) -> Result<Removed, Receipt> {
+/// The error is the receipt to give (boxed: it is large, and the happy path shouldn't carry it).
+fn remove_locally(e: &LegacyEntry, ctx: &LegacyContext) -> Result<Removed, Box<Receipt>> {
     // The owning application may write between the scan and now: read the file once, and
     // from here on edit, back up and revoke exactly what those bytes hold.
     hooks::run_after_scan(&e.file);
-    let not_done = |why: String| Receipt::not_done(&e.id, Some(e), &why);
+    let not_done = |why: String| Box::new(Receipt::not_done(&e.id, Some(e), &why));
     let edit =
         Edit::prepare(e, &ctx.index).map_err(|err| not_done(format!("Not changed: {err}")))?;
     // 1. Back up the entry.
