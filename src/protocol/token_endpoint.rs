@@ -1,5 +1,6 @@
-//! One POST to an OAuth token endpoint and one token-response type, shared by the token
-//! exchange (IdP) and jwt-bearer (connector AS) legs.
+//! One POST to an OAuth token endpoint and one token-response type, shared by every token
+//! leg: the IdP's code exchange, device-code poll and refresh (`oidc::token`), the token
+//! exchange at the IdP and jwt-bearer at the connector's AS.
 //!
 //! Form bodies are built in one fixed order so request-shape tests can compare them byte for
 //! byte. Every token is wrapped in `Secret` as soon as it is parsed; errors carry the server's
@@ -74,9 +75,12 @@ pub(super) fn failure(response: &HttpResponse) -> ExchangeError {
     }
 }
 
-/// The token response, with the token already wrapped. Deliberately not `Debug`.
+/// The token response, with the tokens already wrapped. Deliberately not `Debug`.
 pub(super) struct TokenResponse {
     pub(super) access_token: Secret,
+    /// OIDC: the IdP's code exchange and refresh return one (never the connector legs).
+    pub(super) id_token: Option<Secret>,
+    pub(super) refresh_token: Option<Secret>,
     pub(super) issued_token_type: Option<String>,
     pub(super) token_type: Option<String>,
     pub(super) expires_in: Option<serde_json::Value>,
@@ -89,27 +93,44 @@ pub(super) fn parse_token_response(
     #[derive(serde::Deserialize)]
     struct Raw {
         access_token: Option<String>,
+        id_token: Option<String>,
+        refresh_token: Option<String>,
         issued_token_type: Option<String>,
         token_type: Option<String>,
         expires_in: Option<serde_json::Value>,
         scope: Option<String>,
     }
-    // serde_json's messages name positions and types, never the values.
     let raw: Raw = response
         .json()
-        .map_err(|e| ExchangeError::InvalidResponse(format!("not JSON ({e})")))?;
-    let access_token = raw
-        .access_token
-        .filter(|t| !t.is_empty())
-        .map(Secret::new)
+        .map_err(|e| ExchangeError::InvalidResponse(format!("not JSON ({})", e.classify_name())))?;
+    let wrap = |v: Option<String>| v.filter(|t| !t.is_empty()).map(Secret::new);
+    let access_token = wrap(raw.access_token)
         .ok_or_else(|| ExchangeError::InvalidResponse("no access_token".into()))?;
     Ok(TokenResponse {
         access_token,
+        id_token: wrap(raw.id_token),
+        refresh_token: wrap(raw.refresh_token),
         issued_token_type: raw.issued_token_type,
         token_type: raw.token_type,
         expires_in: raw.expires_in,
         scope: raw.scope,
     })
+}
+
+/// serde_json's error category, without the message (which can quote the body).
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected members",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
 }
 
 /// `expires_in` as a positive number of seconds: a JSON number or a numeric string (the

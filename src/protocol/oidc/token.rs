@@ -5,15 +5,16 @@
 //! `exchange_refresh_token`: `oauth2` has no `private_key_jwt`, no "client_id in the body with
 //! Basic" quirk, and would parse the response into types that implement `Serialize`. Here the
 //! form body is exactly what `ClientAuth::apply` says and every token becomes a `Secret` the
-//! moment it is parsed.
-
-use serde::Deserialize;
+//! moment it is parsed. The POST and the response parsing are `token_endpoint`'s, shared with
+//! the token exchange and jwt-bearer legs; this file adds what is the IdP's own: which grant,
+//! and how a refusal reads for the session.
 
 use super::error::LoginError;
 use super::metadata::from_http;
 use crate::http::{Http, HttpResponse};
 use crate::protocol::client_auth::ClientAuth;
 use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::token_endpoint::{self, ExchangeError};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -21,17 +22,6 @@ use crate::trace::{StepKind, Trace};
 pub(crate) struct Issued {
     pub id_token: Option<Secret>,
     pub refresh_token: Option<Secret>,
-}
-
-/// RFC 6749 §5.1, only the members we use; no `Debug`, and dropped right after parsing.
-#[derive(Deserialize)]
-struct WireTokenResponse {
-    #[serde(default)]
-    access_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-    #[serde(default)]
-    refresh_token: Option<String>,
 }
 
 /// What a request is for: decides the step kind and how a refusal is reported.
@@ -64,22 +54,13 @@ impl Endpoint<'_> {
             .auth
             .apply(self.audience, self.http.clock().now())
             .map_err(|e| LoginError::ClientAuth(e.to_string()))?;
-        let mut form: Vec<(&str, &str)> = params.to_vec();
-        form.extend(applied.form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let mut request = self.http.post_form(self.url, &form);
-        if let Some(authorization) = &applied.authorization {
-            let mut value = reqwest::header::HeaderValue::from_str(authorization.expose())
-                .map_err(|_| {
-                    LoginError::ClientAuth("the client credentials cannot form a header".into())
-                })?;
-            value.set_sensitive(true);
-            request = request.header(reqwest::header::AUTHORIZATION, value);
-        }
-        let response = self
-            .http
-            .send(trace, kind, request)
+        let form = params.to_vec();
+        let response = token_endpoint::post(self.http, self.url, form, applied, kind, trace)
             .await
-            .map_err(from_http)?;
+            .map_err(|e| match e {
+                ExchangeError::Http(e) => from_http(e),
+                other => LoginError::ClientAuth(other.to_string()),
+            })?;
         if response.status >= 500
             || response
                 .oauth_error()
@@ -119,21 +100,14 @@ impl Endpoint<'_> {
                 }
             });
         }
-        let wire: WireTokenResponse = response.json().map_err(|e| {
-            let why = format!("not a token response ({})", e.classify_name());
+        let issued = token_endpoint::parse_token_response(&response).map_err(|e| {
+            let why = format!("the token response is not usable: {e}");
             trace.annotate_last(kind, &why);
             LoginError::InvalidResponse(why)
         })?;
-        if wire.access_token.is_none() {
-            trace.annotate_last(kind, "the token response has no access_token");
-            return Err(LoginError::InvalidResponse(
-                "the token response has no access_token".into(),
-            ));
-        }
-        let wrap = |v: Option<String>| v.filter(|s| !s.is_empty()).map(Secret::new);
         Ok(Issued {
-            id_token: wrap(wire.id_token),
-            refresh_token: wrap(wire.refresh_token),
+            id_token: issued.id_token,
+            refresh_token: issued.refresh_token,
         })
     }
 
@@ -163,21 +137,5 @@ pub(crate) fn not_oauth(status: u16) -> OAuthError {
         error: "invalid_response".into(),
         error_description: Some(format!("HTTP {status} without an OAuth error body")),
         error_uri: None,
-    }
-}
-
-/// serde_json's error category, without the message (which can quote the body).
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "unexpected members",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
     }
 }
