@@ -157,12 +157,14 @@ async fn token_views(
     let mut held = Vec::new();
     for c in &engine.policy().connectors {
         if let Ok(Some(token)) = engine.access_token(&c.id) {
-            let issuer = recorded.get(&c.id).and_then(|r| r.as_issuer.clone());
+            let issuer = recorded
+                .get(c.id.as_str())
+                .and_then(|r| r.as_issuer.clone());
             tokens.push(NamedToken {
-                connector: c.id.clone(),
+                connector: c.id.to_string(),
                 token: view(token.clone(), TokenKind::AccessToken, issuer).await,
             });
-            held.push((c.id.clone(), token));
+            held.push((c.id.to_string(), token));
         }
     }
     (tokens, held)
@@ -215,7 +217,7 @@ fn names(engine: &Lanyard) -> Vec<String> {
     SESSION_TRACES
         .iter()
         .map(|s| s.to_string())
-        .chain(engine.policy().connectors.iter().map(|c| c.id.clone()))
+        .chain(engine.policy().connectors.iter().map(|c| c.id.to_string()))
         .collect()
 }
 

@@ -38,7 +38,7 @@ impl Connectors {
             .policy
             .connectors
             .iter()
-            .filter(|c| ids.contains(&c.id))
+            .filter(|c| ids.iter().any(|id| c.id == *id))
             .cloned()
             .collect()
     }

@@ -172,7 +172,7 @@ impl Lanyard {
             .policy
             .connectors
             .iter()
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect()
     }
 

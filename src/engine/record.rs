@@ -38,7 +38,7 @@ pub(super) async fn mark_pending(
         for c in &connectors {
             let rec = s
                 .connectors
-                .entry(c.id.clone())
+                .entry(c.id.to_string())
                 .or_insert_with(|| pending_record(c, now));
             rec.state = ConnectorState::Pending;
             rec.updated_at = now;
@@ -83,7 +83,7 @@ fn keep_all(ctx: &Context, mut queue: Vec<Outcome>) -> Vec<Kept> {
 fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
     if let Err(e) = ctx
         .dir
-        .save_trace(&TraceName::Connector(c.id.clone()), &trace.steps())
+        .save_trace(&TraceName::Connector(c.id.to_string()), &trace.steps())
     {
         tracing::warn!(connector = %c.id, "could not save the trace: {e}");
     }
@@ -134,12 +134,12 @@ fn cant_save(e: &crate::store::StoreError) -> (ConnectorState, ConnectorError) {
 
 fn apply(s: &mut State, kept: Vec<Kept>, now: DateTime<Utc>) {
     for (c, outcome) in kept {
-        let prev = s.connectors.get(&c.id).cloned();
+        let prev = s.connectors.get(c.id.as_str()).cloned();
         let record = match outcome {
             Ok(grant) => granted_record(&c, grant, now),
             Err((state, error)) => failed_record(&c, prev, state, error, now),
         };
-        s.connectors.insert(c.id.clone(), record);
+        s.connectors.insert(c.id.to_string(), record);
     }
 }
 

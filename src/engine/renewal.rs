@@ -59,11 +59,11 @@ impl Lanyard {
             .filter(|c| {
                 state
                     .connectors
-                    .get(&c.id)
+                    .get(c.id.as_str())
                     .and_then(|r| r.next_renewal_at)
                     .is_some_and(|t| t <= now)
             })
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect();
         if due.is_empty() {
             // An error, so `run` backs off before the next try: the session's due time stays

@@ -85,7 +85,7 @@ fn handler(w: World) -> impl Fn(&Captured, &str) -> Reply + Send + Sync + 'stati
 
 fn connector(stub: &Stub) -> ConnectorConfig {
     ConnectorConfig {
-        id: "linear".into(),
+        id: crate::policy::ConnectorId::parse("linear").unwrap(),
         name: "Linear".into(),
         mcp_url: stub.url("/mcp"),
         client_id: "lanyard-at-linear".into(),

@@ -114,7 +114,7 @@ impl Matrix {
                 .connectors
                 .iter()
                 .map(|c| ConnectorColumn {
-                    id: c.id.clone(),
+                    id: c.id.to_string(),
                     name: c.name.clone(),
                 })
                 .collect(),
@@ -412,7 +412,7 @@ fn row_of(status: &StatusView) -> MatrixRow {
 
 fn timings_of(engine: &crate::Lanyard, user: &str, policy: &Policy) -> Vec<FlowTiming> {
     std::iter::once("sign-in".to_string())
-        .chain(policy.connectors.iter().map(|c| c.id.clone()))
+        .chain(policy.connectors.iter().map(|c| c.id.to_string()))
         .map(|flow| FlowTiming::from_steps(user, &flow, &engine.trace(&flow)))
         .filter(|t| !t.legs.is_empty())
         .collect()

@@ -158,7 +158,7 @@ impl ThrowawayProfile {
             .policy()
             .connectors
             .iter()
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect();
         Ok(Self {
             engine,

@@ -129,7 +129,7 @@ async fn readiness_all(admin: &Lanyard) -> Vec<ConnectorReadiness> {
         let http = http.clone();
         async move {
             ConnectorReadiness {
-                id: c.id.clone(),
+                id: c.id.to_string(),
                 name: c.name.clone(),
                 report: readiness::check(&http, &c.mcp_url, own).await,
             }
@@ -145,7 +145,7 @@ fn own_timings(admin: &Lanyard) -> Vec<FlowTiming> {
         .and_then(|s| s.session.email)
         .unwrap_or_else(|| "this machine".into());
     std::iter::once("sign-in".to_string())
-        .chain(admin.policy().connectors.iter().map(|c| c.id.clone()))
+        .chain(admin.policy().connectors.iter().map(|c| c.id.to_string()))
         .map(|flow| FlowTiming::from_steps(&who, &flow, &admin.trace(&flow)))
         .filter(|t| !t.legs.is_empty())
         .collect()

@@ -2,12 +2,13 @@
 //! it is found (`locate`). Two files because locating reads what an MDM deployed through
 //! `admin::managed`, whose export formats are themselves built from the model.
 
+mod connector_id;
 mod locate;
 mod model;
 
 pub use locate::{load, locate, managed_location};
 pub use model::{
-    AuthMethod, ConnectorConfig, IdpConfig, Policy, PolicyError, RESERVED_IDS, SecretSource,
-    is_reserved_id, parse,
+    AuthMethod, ConnectorConfig, ConnectorId, IdpConfig, Policy, PolicyError, RESERVED_IDS,
+    SecretSource, is_reserved_id, parse,
 };
 pub(crate) use model::{check_origin, check_url};

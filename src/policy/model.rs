@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub use super::connector_id::{ConnectorId, RESERVED_IDS, is_reserved_id};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone)]
@@ -29,7 +30,7 @@ pub struct IdpConfig {
 
 #[derive(Debug, Clone)]
 pub struct ConnectorConfig {
-    pub id: String,
+    pub id: ConnectorId,
     pub name: String,
     pub mcp_url: url::Url,
     pub client_id: String,
@@ -65,16 +66,6 @@ impl AuthMethod {
             Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
-}
-
-/// Connector ids the engine uses for its own records (trace files `sign-in.json` …): a
-/// connector with one of these ids would overwrite the session's record. Compared without
-/// regard to ASCII case, because trace files live on case-insensitive disks on macOS/Windows.
-pub const RESERVED_IDS: &[&str] = &["sign-in", "session-refresh", "sign-out"];
-
-/// Whether `id` is one of [`RESERVED_IDS`].
-pub fn is_reserved_id(id: &str) -> bool {
-    RESERVED_IDS.iter().any(|r| r.eq_ignore_ascii_case(id))
 }
 
 /// Where a client secret comes from. Inline values are wrapped in `Secret` at once.
@@ -194,7 +185,7 @@ fn connector_config(
     seen: &mut std::collections::HashSet<String>,
 ) -> Result<ConnectorConfig, Invalid> {
     let invalid = |key: &str, why: String| (key.to_string(), why);
-    check_connector_id(&c.id, seen).map_err(|why| invalid("id", why))?;
+    let id = check_connector_id(&c.id, seen).map_err(|why| invalid("id", why))?;
     let mcp_url = check_url(&c.mcp_url).map_err(|why| invalid("mcp_url", why))?;
     if c.client_id.trim().is_empty() {
         return Err(invalid("client_id", "must not be empty".into()));
@@ -223,7 +214,7 @@ fn connector_config(
         .map_err(|why| invalid("token_endpoint_origin", why))?;
     Ok(ConnectorConfig {
         name: c.name.unwrap_or_else(|| c.id.clone()),
-        id: c.id,
+        id,
         mcp_url,
         client_id: c.client_id,
         client_secret: c.client_secret.map(RawSecret::into_source),
@@ -234,28 +225,16 @@ fn connector_config(
     })
 }
 
-/// Letters, digits, '-' and '_'; not reserved; not taken by an earlier connector.
+/// A well-formed, unreserved id (`ConnectorId::parse`) not taken by an earlier connector.
 fn check_connector_id(
     id: &str,
     seen: &mut std::collections::HashSet<String>,
-) -> Result<(), String> {
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-    {
-        return Err("expected letters, digits, '-' or '_'".into());
-    }
-    if is_reserved_id(id) {
-        return Err(format!(
-            "\"{id}\" is reserved for Lanyard's own records ({}); choose another id",
-            RESERVED_IDS.join(", ")
-        ));
-    }
+) -> Result<ConnectorId, String> {
+    let id = ConnectorId::parse(id)?;
     if !seen.insert(id.to_string()) {
         return Err(format!("duplicate connector id \"{id}\""));
     }
-    Ok(())
+    Ok(id)
 }
 
 pub(crate) fn check_url(value: &str) -> Result<url::Url, String> {

@@ -50,7 +50,7 @@ async fn mcp_server(names: Arc<StdMutex<String>>) -> Stub {
 
 fn connector(mcp: &Stub, as_issuer: Option<&str>) -> ConnectorConfig {
     ConnectorConfig {
-        id: "linear".into(),
+        id: crate::policy::ConnectorId::parse("linear").unwrap(),
         name: "Linear".into(),
         mcp_url: mcp.url("/mcp"),
         client_id: "lanyard".into(),

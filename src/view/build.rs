@@ -14,7 +14,7 @@ pub fn build(policy: &Policy, state: &State, now: DateTime<Utc>) -> StatusView {
     let connectors = policy
         .connectors
         .iter()
-        .map(|c| connector_view(c, state.connectors.get(&c.id), signed_in, now))
+        .map(|c| connector_view(c, state.connectors.get(c.id.as_str()), signed_in, now))
         .collect();
     StatusView {
         version: STATUS_VERSION,
@@ -74,7 +74,7 @@ fn connector_view(
         Some(r) => (r.state, r.error.clone()),
     };
     ConnectorView {
-        id: c.id.clone(),
+        id: c.id.to_string(),
         name: c.name.clone(),
         mcp_url: c.mcp_url.to_string(),
         state,

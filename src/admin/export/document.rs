@@ -95,7 +95,7 @@ impl PolicyDocument {
                 .connectors
                 .iter()
                 .map(|c| ConnectorDocument {
-                    id: c.id.clone(),
+                    id: c.id.to_string(),
                     name: c.name.clone(),
                     mcp_url: c.mcp_url.to_string(),
                     client_id: c.client_id.clone(),
