@@ -29,6 +29,8 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 version=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["version"])')
 deb=$(ls -t "$target_dir"/release/bundle/deb/*_"$version"_*.deb 2>/dev/null | head -n1 || true)
 [ -n "$deb" ] || { echo "no .deb found under $target_dir/release/bundle/deb" >&2; exit 1; }
+echo "==> repacking with xz (scripts/deb-xz.sh)"
+bash scripts/deb-xz.sh "$deb"
 
 echo "==> checking $deb"
 info=$(dpkg-deb -I "$deb")
