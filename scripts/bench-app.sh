@@ -18,14 +18,15 @@ OUT_DIR=$PWD/target/bench-app
 # The machine has no GPU: software GL and no compositing, as in the demo and the e2e test.
 APP_ENV=(WEBKIT_DISABLE_COMPOSITING_MODE=1 LIBGL_ALWAYS_SOFTWARE=1 NO_AT_BRIDGE=1)
 
-# measure NAME CMD… : runs CMD in its own session, waits, measures, stops it, writes
-# $OUT_DIR/NAME.json.
+# measure NAME TITLE CMD… : runs CMD in its own session, waits, measures with its window shown,
+# unmaps the window titled TITLE (as closing to the tray does: the webview stays, hidden) and
+# measures again, stops it, writes $OUT_DIR/NAME.json.
 measure() {
-  local name=$1; shift
-  python3 - "$OUT_DIR/$name.json" "$WARMUP_SECS" "$WINDOW_SECS" "$@" <<'PY'
+  local name=$1 title=$2; shift 2
+  python3 - "$OUT_DIR/$name.json" "$WARMUP_SECS" "$WINDOW_SECS" "$title" "$@" <<'PY'
 import json, os, signal, subprocess, sys, time
 
-out, warmup, window, cmd = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+out, warmup, window, title, cmd = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5:]
 tick = os.sysconf("SC_CLK_TCK")
 
 def stat(pid):
@@ -62,12 +63,8 @@ def pss_kib(pid):
         pass
     return 0
 
-log = open(out.replace(".json", ".log"), "w")
-app = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-try:
-    time.sleep(warmup)
-    if app.poll() is not None:
-        sys.exit(f"{cmd[0]} exited during warm-up (status {app.returncode}); see {log.name}")
+def phase(app, shot):
+    """CPU and PSS of the app's process tree over one window."""
     start, t0 = tree(app.pid), time.monotonic()
     # Memory moves as the web process collects garbage: PSS is sampled every 5 s in the window.
     samples = []
@@ -75,24 +72,47 @@ try:
         time.sleep(min(5.0, left))
         samples.append(sum(pss_kib(pid) for pid in tree(app.pid)))
     end, elapsed = tree(app.pid), time.monotonic() - t0
-    # What the window showed, to check the app was really up (not part of the measurement).
-    subprocess.run(["import", "-window", "root", out.replace(".json", ".png")], check=False)
+    # What the screen showed, to check the app was really up (not part of the measurement).
+    subprocess.run(["import", "-window", "root", shot], check=False)
     if app.poll() is not None:
         sys.exit(f"{cmd[0]} exited during the window (status {app.returncode}); see {log.name}")
     # A process that started inside the window counts from zero.
-    ticks = sum(cpu - start.get(pid, (None, 0))[1] for pid, (_, cpu) in end.items())
-    per_process = [
-        {"comm": comm, "pss_kib": pss_kib(pid), "cpu_ticks": cpu - start.get(pid, (None, 0))[1]}
-        for pid, (comm, cpu) in sorted(end.items())
-    ]
-    result = {
-        "cpu_percent": 100.0 * ticks / tick / elapsed,
+    used = {pid: cpu - start.get(pid, (None, 0))[1] for pid, (_, cpu) in end.items()}
+    # The app's own process (Rust: the event loop, tray, renewal loop) apart from the WebKit
+    # processes it started: issue 11 budgets them separately.
+    own = used.get(app.pid, 0)
+    return {
+        "cpu_percent": 100.0 * sum(used.values()) / tick / elapsed,
+        "app_cpu_secs": own / tick,
+        "webview_cpu_secs": (sum(used.values()) - own) / tick,
         "pss_kib": sum(samples) / len(samples),
         "pss_min_kib": min(samples),
         "pss_max_kib": max(samples),
         "window_secs": round(elapsed, 1),
-        "processes": per_process,
+        "processes": [
+            {"comm": comm, "pss_kib": pss_kib(pid), "cpu_ticks": used[pid]}
+            for pid, (comm, _) in sorted(end.items())
+        ],
     }
+
+log = open(out.replace(".json", ".log"), "w")
+t_spawn = time.monotonic()
+app = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+try:
+    # Start to window mapped (xdotool waits for it): the same measure for both apps.
+    found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", f"^{title}$"],
+                           capture_output=True, text=True, timeout=60)
+    mapped_ms = (time.monotonic() - t_spawn) * 1000.0
+    windows = found.stdout.split()
+    time.sleep(warmup)
+    if app.poll() is not None or not windows:
+        sys.exit(f"{cmd[0]} exited or showed no window titled {title!r} during warm-up; see {log.name}")
+    result = {"window_mapped_ms": mapped_ms, "shown": phase(app, out.replace(".json", "-shown.png"))}
+    # Unmapped, the way a window closed to the tray is hidden; the webview stays.
+    for w in windows:
+        subprocess.run(["xdotool", "windowunmap", w], check=False)
+    time.sleep(warmup)
+    result["hidden"] = phase(app, out.replace(".json", "-hidden.png"))
     json.dump(result, open(out, "w"))
 finally:
     # The app leads its own session, so its WebKit children go with it.
@@ -120,19 +140,19 @@ inside() {
 
   # Signed in to the lab with the CLI first; the app then starts signed in from the same state.
   source scripts/lab.sh
-  start_lab "$RUN_DIR" --auto-login ada@lab.example
+  LAB_PROFILE=release start_lab "$RUN_DIR" --auto-login ada@lab.example
   trap 'kill $LAB_PID 2>/dev/null || true; kill "$XVFB_PID" 2>/dev/null || true; rm -rf "$RUN_DIR"' EXIT
   export LANYARD_POLICY="$LAB_POLICY" LANYARD_STATE_DIR="$RUN_DIR/state"
   export LANYARD_BROWSER_COMMAND="curl -fsSL -o /dev/null"
   mkdir -p "$LANYARD_STATE_DIR"
-  target/debug/lanyard login >"$RUN_DIR/login.log" 2>&1 || true
-  session=$(target/debug/lanyard status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["state"])')
+  target/release/lanyard login >"$RUN_DIR/login.log" 2>&1 || true
+  session=$(target/release/lanyard status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["state"])')
   [ "$session" = signed_in ] || { echo "sign-in to the lab failed:"; cat "$RUN_DIR/login.log"; exit 1; }
 
   echo "==> lanyard-app (signed in as ada): ${WARMUP_SECS}s warm-up, ${WINDOW_SECS}s window"
-  measure lanyard env "${APP_ENV[@]}" target/release/lanyard-app
+  measure lanyard Lanyard env "${APP_ENV[@]}" target/release/lanyard-app
   echo "==> minimal-tauri: ${WARMUP_SECS}s warm-up, ${WINDOW_SECS}s window"
-  measure minimal env "${APP_ENV[@]}" "$MINIMAL_TARGET/release/minimal-tauri"
+  measure minimal "Minimal Tauri" env "${APP_ENV[@]}" "$MINIMAL_TARGET/release/minimal-tauri"
 }
 
 if [ "${1:-}" = "--inside" ]; then
@@ -153,8 +173,11 @@ TAURI=$PWD/.tools/tauri-cli/node_modules/.bin/tauri
 echo "==> release build and .deb of the baseline (benches/minimal-tauri)"
 (cd benches/minimal-tauri && CI=true CARGO_TARGET_DIR="$MINIMAL_TARGET" "$TAURI" build --ci --bundles deb >"$OUT_DIR/minimal-build.log" 2>&1) \
   || { tail -n 40 "$OUT_DIR/minimal-build.log"; exit 1; }
-echo "==> the lab and the CLI (debug) for signing in"
-cargo build --quiet -p lanyard-lab -p lanyard-cli
+# Packed like Lanyard's (scripts/package.sh), so the .deb sizes compare the same compression.
+bash scripts/deb-xz.sh "$(ls -t "$MINIMAL_TARGET"/release/bundle/deb/*.deb | head -n1)"
+# Release, like the rest of make bench: a debug build would be a third build of everything.
+echo "==> the lab and the CLI (release) for signing in"
+cargo build --release --quiet -p lanyard-lab -p lanyard-cli
 
 bash scripts/with-keyring.sh bash scripts/bench-app.sh --inside
 
@@ -166,9 +189,18 @@ out, lan_bin, lan_deb, min_bin, min_deb = sys.argv[1:]
 lan = json.load(open(f"{out}/lanyard.json"))
 base = json.load(open(f"{out}/minimal.json"))
 mib = lambda b: f"{b / 2**20:.1f} MiB"
-rows = [
-    ("Idle CPU (% of one core, 60 s)", lan["cpu_percent"], base["cpu_percent"], lambda v: f"{v:.2f} %"),
-    ("Memory: total PSS (app + WebKit processes), mean", lan["pss_kib"] * 1024, base["pss_kib"] * 1024, mib),
+secs = lambda v: f"{v:.2f} s"
+rows = []
+for when in ("shown", "hidden"):
+    l, b = lan[when], base[when]
+    rows += [
+        (f"Idle CPU, all processes, window {when} (% of one core)", l["cpu_percent"], b["cpu_percent"], lambda v: f"{v:.2f} %"),
+        (f"CPU of the app process alone, window {when} (s in {l['window_secs']:.0f} s)", l["app_cpu_secs"], b["app_cpu_secs"], secs),
+        (f"CPU of the WebKit processes, window {when} (s in {l['window_secs']:.0f} s)", l["webview_cpu_secs"], b["webview_cpu_secs"], secs),
+        (f"Memory: total PSS (app + WebKit processes), window {when}, mean", l["pss_kib"] * 1024, b["pss_kib"] * 1024, mib),
+    ]
+rows += [
+    ("Start to window mapped", lan["window_mapped_ms"], base["window_mapped_ms"], lambda v: f"{v:.0f} ms"),
     ("Release binary", os.path.getsize(lan_bin), os.path.getsize(min_bin), mib),
     (".deb", os.path.getsize(lan_deb), os.path.getsize(min_deb), mib),
 ]
@@ -181,8 +213,10 @@ for name, a, b, fmt in rows:
 procs = lambda r: ", ".join(f"{p['comm']} {p['pss_kib'] / 1024:.1f} MiB" for p in r["processes"])
 print()
 span = lambda r: f"{r['pss_min_kib'] / 1024:.1f}–{r['pss_max_kib'] / 1024:.1f} MiB"
-print(f"Total PSS range over the window: Lanyard {span(lan)}; baseline {span(base)}. "
-      f"PSS per process at the end: Lanyard: {procs(lan)}; baseline: {procs(base)}.")
+for when in ("shown", "hidden"):
+    print(f"Window {when}: total PSS range Lanyard {span(lan[when])}, baseline {span(base[when])}; "
+          f"PSS per process at the end: Lanyard: {procs(lan[when])}; baseline: {procs(base[when])}.")
+    print()
 PY
 )
 echo
@@ -202,7 +236,10 @@ session with an unlocked keyring, with `WEBKIT_DISABLE_COMPOSITING_MODE=1 LIBGL_
 The Lanyard app is signed in to the lab as ada (signed in with the CLI first, same state directory),
 so its renewal loop runs and its tray icon is created (no tray host shows it on bare Xvfb); the baseline (`benches/minimal-tauri`) is one window with a
 static page, no plugins, no tray, no commands. After {warmup} s warm-up: CPU time (utime + stime from
-`/proc/<pid>/stat`) of the app and all its descendant processes over {window} s, as % of one core;
+`/proc/<pid>/stat`) of the app and all its descendant processes over {window} s with the window
+shown, then again (after another {warmup} s) with the window unmapped by `xdotool windowunmap`,
+as closing to the tray hides it (the webview stays); the app's own process (Rust) and its WebKit
+processes are also reported apart;
 memory is the sum of `Pss:` from `/proc/<pid>/smaps_rollup` over the same processes, sampled every
 5 s in the window and averaged. CPU time is counted in 10 ms ticks, so at these levels the CPU
 ratio rests on a few dozen ticks and moves between runs; the memory and size ratios are steady.

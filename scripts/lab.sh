@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Sourced helper: start_lab DIR [lab flags…] starts target/debug/lanyard-lab, waits for its
+# Sourced helper: start_lab DIR [lab flags…] starts target/${LAB_PROFILE:-debug}/lanyard-lab, waits for its
 # one-line JSON ready message, exports LAB_BASE, LAB_ISSUER, LAB_POLICY, and stops the lab
 # when the calling shell exits.
 start_lab() {
   local dir=$1; shift
   local out="$dir/lab.ready" err="$dir/lab.log"
   : > "$out"
-  target/debug/lanyard-lab serve --port 0 --policy-out "$dir/policy.json" "$@" > "$out" 2> "$err" &
+  "target/${LAB_PROFILE:-debug}/lanyard-lab" serve --port 0 --policy-out "$dir/policy.json" "$@" > "$out" 2> "$err" &
   LAB_PID=$!
   trap 'kill $LAB_PID 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

@@ -43,6 +43,12 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 version=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["version"])')
 deb=$(ls -t "$target_dir"/$PROFILE/bundle/deb/*_"$version"_*.deb 2>/dev/null | head -n1 || true)
 [ -n "$deb" ] || { echo "no .deb found under $target_dir/$PROFILE/bundle/deb" >&2; exit 1; }
+# The release .deb is what people download: repacked with xz. The debug one only feeds the
+# install smoke test, which needs no small file.
+if [ "$PROFILE" = release ]; then
+  echo "==> repacking with xz (scripts/deb-xz.sh)"
+  bash scripts/deb-xz.sh "$deb"
+fi
 
 echo "==> checking $deb"
 info=$(dpkg-deb -I "$deb")

@@ -105,6 +105,18 @@ impl Lanyard {
         self.ctx.store.backend()
     }
 
+    /// Status from the policy and the state file alone, without opening an engine: no keyring
+    /// connection (on Linux, opening the keyring is a D-Bus session plus a key exchange with
+    /// the Secret Service), no HTTP client, no TLS setup. What `lanyard status` runs, so a
+    /// script or shell prompt polling it pays for two file reads (issue 11).
+    pub fn status_of(opts: Options) -> Result<StatusView, EngineError> {
+        let policy = crate::policy::load(&crate::policy::locate(opts.policy_path.as_deref())?)?;
+        let root = opts.state_dir.unwrap_or_else(StateDir::default_root);
+        let state = StateDir::open(&root)?.load()?;
+        let clock = opts.clock.unwrap_or_else(crate::clock::system);
+        Ok(crate::view::build(&policy, &state, clock.now()))
+    }
+
     /// Status from the state file alone: no network, no keyring.
     pub fn status(&self) -> Result<StatusView, EngineError> {
         let state = self.ctx.dir.load()?;

@@ -26,6 +26,14 @@ async fn sign_in_as(user: &str) -> StatusView {
     assert_eq!(lab.jti_replays(), 0, "Lanyard never reuses an ID-JAG");
     // `status` afterwards reads the same thing from the state file alone.
     assert_eq!(env.engine.status().unwrap(), status);
+    // And so does `lanyard status`, which opens no engine (no keyring, no HTTP client).
+    let without_engine = lanyard::Lanyard::status_of(lanyard::Options {
+        policy_path: Some(lab.policy_path().to_path_buf()),
+        state_dir: Some(env.state.path().to_path_buf()),
+        ..lanyard::Options::default()
+    })
+    .expect("status without an engine");
+    assert_eq!(without_engine, status);
     status
 }
 

@@ -153,6 +153,17 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
     if let Command::Policy { action } = cli.command {
         return Ok(policy_cmd::run(action, cli.policy, cli.json).await);
     }
+    // Status reads the policy and the state file, nothing else: it does not open the keyring
+    // (a D-Bus round trip and a key exchange) or build an HTTP client it would not use.
+    if let Command::Status = cli.command {
+        let status = Lanyard::status_of(Options {
+            policy_path: cli.policy.clone(),
+            state_dir: cli.state_dir.clone(),
+            ..Options::default()
+        })?;
+        render::status(&status, cli.json);
+        return Ok(status.exit_code() as u8);
+    }
     let engine = Lanyard::open(Options {
         policy_path: cli.policy.clone(),
         state_dir: cli.state_dir.clone(),
@@ -191,11 +202,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::status(&status, cli.json);
             Ok(status.exit_code() as u8)
         }
-        Command::Status => {
-            let status = engine.status()?;
-            render::status(&status, cli.json);
-            Ok(status.exit_code() as u8)
-        }
+        Command::Status => unreachable!("answered above without opening the engine"),
         Command::Refresh { connector } => {
             let status = engine.refresh(connector.as_deref()).await?;
             render::status(&status, cli.json);
