@@ -56,6 +56,18 @@ if [ "${1:-}" = "--inside" ]; then
   [ -n "$renewed" ] || { echo "deb smoke: the installed app did not renew the session (expiry stayed $before)"; tail -n 30 "$RUN/app.log"; exit 1; }
   echo "  ok   window up; session renewed by the installed app ($before -> $renewed)"
 
+  # The window's close button hides it to the tray; the app (and its renewals) go on.
+  python3 tests/e2e/wm-close.py "$window"
+  hidden=""
+  for _ in $(seq 1 50); do
+    xdotool search --onlyvisible --name '^Lanyard$' >/dev/null 2>&1 || { hidden=1; break; }
+    sleep 0.1
+  done
+  [ -n "$hidden" ] || { echo "deb smoke: the window is still shown after a close request"; exit 1; }
+  sleep 1
+  kill -0 "$APP_PID" 2>/dev/null || { echo "deb smoke: closing the window quit the app"; tail -n 30 "$RUN/app.log"; exit 1; }
+  echo "  ok   closing the window hides it; the app keeps running in the tray"
+
   kill -TERM "$APP_PID"
   rc=0
   for _ in $(seq 1 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done

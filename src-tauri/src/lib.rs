@@ -27,6 +27,17 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         .manage(state)
         .manage(pilot::PilotState::default())
         .manage(Arc::new(legacy_count::LegacyCountCache::default()))
+        // A tray app: closing the window hides it to the tray, where Open brings it back and
+        // Quit ends the app. Without this, closing the last window would exit Lanyard and stop
+        // every renewal.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::sign_in,
