@@ -53,6 +53,17 @@ pub fn legacy_home() -> std::path::PathBuf {
         .unwrap_or_default()
 }
 
+/// Where the window saves what a person hands to support or to their admin (support bundle,
+/// pilot report): `LANYARD_BUNDLE_DIR` (tests), else `~/Downloads`, else `fallback` (the state
+/// folder) when neither exists. Reads the disk: call it on the blocking pool.
+pub fn save_folder(fallback: std::path::PathBuf) -> std::path::PathBuf {
+    std::env::var_os("LANYARD_BUNDLE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
+        .filter(|d| d.is_dir())
+        .unwrap_or(fallback)
+}
+
 /// Minutes before the session ends to warn, from the setting's text: 0 to one week. Anything
 /// else (unparsable, negative, or so large the date arithmetic would overflow and panic at
 /// start) means the default, 15.

@@ -160,13 +160,7 @@ pub async fn save_pilot_report(
     let r = report::gather(&engine, inputs).await;
     let fallback = engine.state_dir().root().to_path_buf();
     let path = blocking::run(move || {
-        let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads"))
-            })
-            .filter(|d| d.is_dir())
-            .unwrap_or(fallback);
+        let dir = crate::app_state::save_folder(fallback);
         let stamp = r.generated_at.format("%Y%m%d-%H%M%S");
         let path = dir.join(format!("lanyard-pilot-report-{stamp}.html"));
         report::write(&r, &path, None).map_err(|e| {

@@ -74,13 +74,7 @@ pub async fn save_support_bundle(state: State<'_, AppState>) -> Result<SavedBund
     let fallback = engine.state_dir().root().to_path_buf();
     let incident_id = report.incident_id.clone();
     let path = blocking::run(move || {
-        let dir = std::env::var_os("LANYARD_BUNDLE_DIR")
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads"))
-            })
-            .filter(|d| d.is_dir())
-            .unwrap_or(fallback);
+        let dir = crate::app_state::save_folder(fallback);
         let path = dir.join(format!("lanyard-support-{}.json", report.incident_id));
         lanyard::diagnose::write_bundle(&report, &path).map_err(|e| {
             AppError::new(

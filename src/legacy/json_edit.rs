@@ -136,18 +136,33 @@ impl Scanner<'_> {
                 self.i += 1;
                 let child = self.value()?;
                 node.children.push((Some(key), key_start, child));
-                self.ws();
-                match self.b.get(self.i) {
-                    Some(b',') => self.i += 1,
-                    Some(b'}') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return Err(self.bad("expected ',' or '}'")),
+                if self.closed_after_comma(b'}')? {
+                    break;
                 }
             }
         }
         Ok(())
+    }
+
+    /// After a member or element: steps over `,` (false: more follow) or the `close` bracket
+    /// (true: the container ended); anything else is malformed.
+    fn closed_after_comma(&mut self, close: u8) -> Result<bool, EditError> {
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(&c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(self.bad(if close == b'}' {
+                "expected ',' or '}'"
+            } else {
+                "expected ',' or ']'"
+            })),
+        }
     }
 
     /// An array's elements, from its `[` to its `]` inclusive.
@@ -160,14 +175,8 @@ impl Scanner<'_> {
             loop {
                 let child = self.value()?;
                 node.children.push((None, child.start, child));
-                self.ws();
-                match self.b.get(self.i) {
-                    Some(b',') => self.i += 1,
-                    Some(b']') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return Err(self.bad("expected ',' or ']'")),
+                if self.closed_after_comma(b']')? {
+                    break;
                 }
             }
         }
