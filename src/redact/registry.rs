@@ -1,11 +1,17 @@
 //! The process-wide registry of secret values, and masking of their exact occurrences in the
 //! encodings a value travels in: as is, URL-/form-encoded, base64 (standard and URL-safe,
 //! padded or not) and JSON-escaped.
+//!
+//! Every encoded form is indexed by its last 8 bytes. A search looks up the 8 bytes ending at
+//! each position of the text and compares the few forms filed under them, so adding a value
+//! costs a few hash inserts and never a rebuild. (An Aho-Corasick automaton over every form
+//! was here before: each rebuild, over thousands of token-length forms and under the lock,
+//! stalled a 256-connector refresh for seconds; the tail of a token is random, so the index
+//! keeps one or two forms per key.)
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, RwLock};
 
 /// Values shorter than this are not registered: masking them would shred ordinary text, and
 /// nothing Lanyard issues or stores as a credential is that short.
@@ -16,43 +22,54 @@ pub const MIN_REGISTERED_LEN: usize = 8;
 /// counts as new.
 pub const REGISTRY_CAP: usize = 4096;
 
-/// New values wait in a short list, scanned directly, until this many have arrived; then
-/// the automaton is rebuilt with them. Tokens arrive in bursts (a refresh of every
-/// connector), and rebuilding for each would cost a full build per token.
-const PENDING_MAX: usize = 64;
+/// Bytes of a form's tail used as its index key: every form is at least this long.
+const TAIL: usize = MIN_REGISTERED_LEN;
 
 struct Registry {
     /// value → when it was last registered (a counter, not a clock).
     values: HashMap<String, u64>,
     tick: u64,
-    /// An automaton over every value registered before the pending ones; `None` after an
-    /// eviction or once `pending` is full, rebuilt on the next use.
-    matcher: Option<Arc<Matcher>>,
-    /// (encoded form, mask) of values registered since `matcher` was built, longest first.
-    pending: Pending,
+    index: Index,
 }
 
-struct Matcher {
-    automaton: AhoCorasick,
-    /// Pattern index → the mask of the raw value it encodes.
-    masks: Vec<String>,
+/// Every encoded form of every registered value, filed by its last `TAIL` bytes.
+#[derive(Default)]
+struct Index {
+    forms: Vec<Form>,
+    by_tail: HashMap<u64, Vec<usize>, foldhash::fast::RandomState>,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
-    Mutex::new(Registry {
+struct Form {
+    bytes: Box<[u8]>,
+    /// The mask of the raw value this form encodes.
+    mask: Arc<str>,
+}
+
+/// One occurrence of a form in a text: its byte range and the form's index.
+type Hit = (usize, usize, usize);
+
+static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| {
+    RwLock::new(Registry {
         values: HashMap::new(),
         tick: 0,
-        matcher: None,
-        pending: Arc::default(),
+        index: Index::default(),
     })
 });
+
+fn read() -> std::sync::RwLockReadGuard<'static, Registry> {
+    REGISTRY.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write() -> std::sync::RwLockWriteGuard<'static, Registry> {
+    REGISTRY.write().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Remembers `value` as a secret for the rest of the process (see the module's note).
 pub fn register(value: &str) {
     if value.len() < MIN_REGISTERED_LEN {
         return;
     }
-    let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reg = write();
     reg.tick += 1;
     let tick = reg.tick;
     if reg.values.insert(value.to_string(), tick).is_some() {
@@ -60,27 +77,23 @@ pub fn register(value: &str) {
     }
     if reg.values.len() > REGISTRY_CAP {
         forget_oldest(&mut reg.values);
-        reg.matcher = None;
+        // Rare (once per REGISTRY_CAP / 4 new values), and only hash inserts.
+        let mut index = Index::default();
+        for v in reg.values.keys() {
+            index.add(v);
+        }
+        reg.index = index;
+    } else {
+        reg.index.add(value);
     }
-    if reg.matcher.is_none() || reg.pending.len() >= PENDING_MAX {
-        // The next use rebuilds from `values`, this one included.
-        reg.matcher = None;
-        reg.pending = Arc::default();
-        return;
-    }
-    let mask = super::mask_of(value);
-    let pending = Arc::make_mut(&mut reg.pending);
-    pending.extend(encodings(value).into_iter().map(|f| (f, mask.clone())));
-    pending.sort_by_key(|(form, _)| std::cmp::Reverse(form.len()));
 }
 
 /// Forgets every registered value. Only for fuzzing, where each input is a process of its
-/// own: a registry grown over millions of inputs would cost a rebuild per 64 of them.
+/// own: a registry grown over millions of inputs would slow every input down.
 pub fn forget_all_for_fuzzing() {
-    let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reg = write();
     reg.values.clear();
-    reg.matcher = None;
-    reg.pending = Arc::default();
+    reg.index = Index::default();
 }
 
 /// Drops the least recently registered quarter, so eviction is rare.
@@ -93,37 +106,63 @@ pub(super) fn forget_oldest(values: &mut HashMap<String, u64>) {
     }
 }
 
-/// The automaton (built now if needed) and the values registered since.
-type Pending = Arc<Vec<(String, String)>>;
-
-fn snapshot() -> (Option<Arc<Matcher>>, Pending) {
-    let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    if reg.values.is_empty() {
-        return (None, Arc::default());
-    }
-    if reg.matcher.is_none() {
-        reg.matcher = build(reg.values.keys()).map(Arc::new);
-        reg.pending = Arc::default();
-    }
-    (reg.matcher.clone(), reg.pending.clone())
+fn tail_key(bytes: &[u8]) -> u64 {
+    let mut key = [0u8; TAIL];
+    key.copy_from_slice(&bytes[bytes.len() - TAIL..]);
+    u64::from_le_bytes(key)
 }
 
-fn build<'a>(values: impl Iterator<Item = &'a String>) -> Option<Matcher> {
-    let mut patterns = Vec::new();
-    let mut masks = Vec::new();
-    for value in values {
-        let mask = super::mask_of(value);
+impl Index {
+    fn add(&mut self, value: &str) {
+        let mask: Arc<str> = super::mask_of(value).into();
         for form in encodings(value) {
-            patterns.push(form);
-            masks.push(mask.clone());
+            let id = self.forms.len();
+            self.by_tail
+                .entry(tail_key(form.as_bytes()))
+                .or_default()
+                .push(id);
+            self.forms.push(Form {
+                bytes: form.into_bytes().into_boxed_slice(),
+                mask: mask.clone(),
+            });
         }
     }
-    // Leftmost-longest: a padded base64 form wins over its unpadded prefix.
-    let automaton = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&patterns)
-        .ok()?;
-    Some(Matcher { automaton, masks })
+
+    /// Every occurrence of a form in `hay`, in order of where it ends; stops at the first when
+    /// `first_only`.
+    fn find(&self, hay: &[u8], first_only: bool, hits: &mut Vec<Hit>) {
+        if self.forms.is_empty() || hay.len() < TAIL {
+            return;
+        }
+        for end in TAIL..=hay.len() {
+            let Some(ids) = self.by_tail.get(&tail_key(&hay[..end])) else {
+                continue;
+            };
+            for &id in ids {
+                let form = &self.forms[id].bytes;
+                if form.len() <= end && hay[end - form.len()..end] == form[..] {
+                    hits.push((end - form.len(), end, id));
+                    if first_only {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `hits` as disjoint ranges in order, overlapping ones joined (so no part of either
+    /// value shows), each with the mask of the one that starts first (the longest there).
+    fn spans(&self, mut hits: Vec<Hit>) -> Vec<(usize, usize, Arc<str>)> {
+        hits.sort_by_key(|(s, e, _)| (*s, std::cmp::Reverse(*e)));
+        let mut spans: Vec<(usize, usize, Arc<str>)> = Vec::with_capacity(hits.len());
+        for (start, end, id) in hits {
+            match spans.last_mut() {
+                Some(last) if start < last.1 => last.1 = last.1.max(end),
+                _ => spans.push((start, end, self.forms[id].mask.clone())),
+            }
+        }
+        spans
+    }
 }
 
 /// `value` and each distinct encoding of it.
@@ -171,95 +210,60 @@ fn percent_encode(value: &str, lower_hex: bool) -> String {
 /// `text` with each occurrence of a registered value (in any of its encodings) masked, also
 /// behind percent or JSON escapes of any dialect (`escaped`).
 pub(super) fn mask_known(text: &str) -> String {
-    let (matcher, pending) = snapshot();
-    let mut out = match &matcher {
-        Some(m) => {
-            let mut out = String::with_capacity(text.len());
-            let mut last = 0;
-            for found in m.automaton.find_iter(text) {
-                out.push_str(&text[last..found.start()]);
-                out.push_str(&m.masks[found.pattern().as_usize()]);
-                last = found.end();
-            }
-            out.push_str(&text[last..]);
-            out
-        }
-        None => text.to_string(),
-    };
-    for (form, mask) in pending.iter() {
-        if out.contains(form.as_str()) {
-            out = out.replace(form.as_str(), mask);
-        }
-    }
-    let spans = escaped_spans(&out, matcher.as_deref(), &pending);
+    let reg = read();
+    let index = &reg.index;
+    let mut hits = Vec::new();
+    index.find(text.as_bytes(), false, &mut hits);
+    let out = replace(text, index.spans(hits));
+    let spans = escaped_spans(&out, index, false);
+    replace(&out, spans)
+}
+
+/// `text` with each span replaced by its mask.
+fn replace(text: &str, spans: Vec<(usize, usize, Arc<str>)>) -> String {
     if spans.is_empty() {
-        return out;
+        return text.to_string();
     }
-    let mut masked = String::with_capacity(out.len());
+    let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for (start, end, mask) in spans {
-        masked.push_str(&out[last..start]);
-        masked.push_str(&mask);
+        out.push_str(&text[last..start]);
+        out.push_str(&mask);
         last = end;
     }
-    masked.push_str(&out[last..]);
-    masked
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Where registered values hide behind escapes in `text`: disjoint source ranges, in order,
 /// each with its mask.
-fn escaped_spans(
-    text: &str,
-    matcher: Option<&Matcher>,
-    pending: &[(String, String)],
-) -> Vec<(usize, usize, String)> {
-    let decodings = super::escaped::decodings(text);
-    if decodings.is_empty() {
-        return Vec::new();
-    }
-    let recent = (!pending.is_empty())
-        .then(|| AhoCorasick::new(pending.iter().map(|(form, _)| form)).ok())
-        .flatten();
+fn escaped_spans(text: &str, index: &Index, first_only: bool) -> Vec<(usize, usize, Arc<str>)> {
     let mut found = Vec::new();
-    for d in &decodings {
-        if let Some(m) = matcher {
-            for hit in m.automaton.find_iter(&d.bytes[..]) {
-                let (start, end) = d.source(hit.start(), hit.end());
-                found.push((start, end, m.masks[hit.pattern().as_usize()].clone()));
+    for d in super::escaped::decodings(text) {
+        let mut hits = Vec::new();
+        index.find(&d.bytes, first_only, &mut hits);
+        for (start, end, id) in hits {
+            let (start, end) = d.source(start, end);
+            if text.is_char_boundary(start) && text.is_char_boundary(end) {
+                found.push((start, end, id));
             }
         }
-        if let Some(recent) = &recent {
-            for hit in recent.find_iter(&d.bytes[..]) {
-                let (start, end) = d.source(hit.start(), hit.end());
-                found.push((start, end, pending[hit.pattern().as_usize()].1.clone()));
-            }
+        if first_only && !found.is_empty() {
+            break;
         }
     }
-    found.retain(|(s, e, _)| text.is_char_boundary(*s) && text.is_char_boundary(*e));
-    found.sort_by_key(|(s, e, _)| (*s, std::cmp::Reverse(*e)));
-    let mut spans: Vec<(usize, usize, String)> = Vec::with_capacity(found.len());
-    for (start, end, mask) in found {
-        match spans.last_mut() {
-            Some(last) if start < last.1 => last.1 = last.1.max(end),
-            _ => spans.push((start, end, mask)),
-        }
-    }
-    spans
+    index.spans(found)
 }
 
 /// Whether any registered value (in any encoding, or behind escapes) occurs in `text`.
 pub(super) fn contains_known(text: &str) -> bool {
-    let (matcher, pending) = snapshot();
-    matcher.as_ref().is_some_and(|m| m.automaton.is_match(text))
-        || pending.iter().any(|(form, _)| text.contains(form.as_str()))
-        || !escaped_spans(text, matcher.as_deref(), &pending).is_empty()
+    let reg = read();
+    let mut hits = Vec::new();
+    reg.index.find(text.as_bytes(), true, &mut hits);
+    !hits.is_empty() || !escaped_spans(text, &reg.index, true).is_empty()
 }
 
 #[cfg(test)]
 pub(super) fn registered(value: &str) -> bool {
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .values
-        .contains_key(value)
+    read().values.contains_key(value)
 }
