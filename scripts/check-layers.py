@@ -15,6 +15,8 @@
 3. Every Tauri command is `async` (its file work then goes to the blocking pool), or carries a
    `// sync: <why>` comment above its `#[tauri::command]`: a synchronous command runs on the
    main thread, which also paints the window and the tray.
+4. The core (`src/`) returns no `Result<_, String>`: an error is a type whose variants callers
+   match (a string invites matching on wording), and whose text is said in one place.
 
 Usage: check-layers.py SRC_DIR [SRC_DIR …]  (each a crate's `src/`). Exit 1 on a finding.
 """
@@ -255,6 +257,24 @@ def sync_commands(src):
     return findings
 
 
+STRING_ERROR_RE = re.compile(r"Result<[^;{}]*?,\s*String\s*>")
+
+
+def string_errors(src):
+    """Rule 4, for the core only: no `Result<_, String>` outside tests."""
+    if Path(src).resolve() != (Path(__file__).resolve().parent.parent / "src").resolve():
+        return []
+    findings = []
+    for file in sorted(Path(src).rglob("*.rs")):
+        if file.name in ("tests.rs",) or file.name.endswith("_tests.rs") or "tests" in file.parts:
+            continue
+        text = strip_tests(strip_comments(file.read_text()))
+        for m in STRING_ERROR_RE.finditer(text):
+            line = text[: m.start()].count("\n") + 1
+            findings.append(f"{file}:~{line}: `{m.group(0)}`: give the error a type")
+    return findings
+
+
 def main():
     failed = False
     for src in sys.argv[1:]:
@@ -274,6 +294,9 @@ def main():
         for f in sync_commands(src):
             failed = True
             print(f"main thread: {f}")
+        for f in string_errors(src):
+            failed = True
+            print(f"string error: {f}")
         print(f"{src}: {len(crate.modules)} modules, {sum(len(v) for v in graph.values())} edges checked")
     sys.exit(1 if failed else 0)
 

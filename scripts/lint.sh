@@ -12,7 +12,7 @@ bad=$(cargo tree -p lanyard -e normal --prefix none 2>/dev/null | grep -E '^(tau
 if [ -n "$bad" ]; then
   echo "the core library must not depend on UI/CLI crates, but it pulls in:"; echo "$bad"; exit 1
 fi
-echo "==> layers: no import cycle, no blocking call in the engine's async fns (scripts/check-layers.py)"
+echo "==> layers: no import cycle, no blocking call in the engine's async fns, no string errors in the core (scripts/check-layers.py)"
 python3 scripts/check-layers.py src crates/lab/src crates/cli/src crates/conformance/src src-tauri/src
 echo "==> function length: no core fn over 60 lines without a \`// long:\` reason (scripts/check-fn-length.py)"
 python3 scripts/check-fn-length.py src

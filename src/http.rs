@@ -117,12 +117,24 @@ pub struct Http {
     per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
+/// Makes rustls' `ring` provider the process default, once, before any client is built:
+/// reqwest is built without a provider of its own (see Cargo.toml) and refuses to build a
+/// client when none is installed. Another provider installed first (a test's) is kept.
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when a provider is already installed, which is all this asks for.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl Http {
     pub fn new(clock: SharedClock) -> Self {
         Self::with_timeout(clock, Duration::from_secs(20))
     }
 
     pub fn with_timeout(clock: SharedClock, timeout: Duration) -> Self {
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -358,6 +370,28 @@ pub fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_uses_rings_tls_provider() {
+        let _http = Http::new(crate::clock::system());
+        let installed = rustls::crypto::CryptoProvider::get_default().expect("installed");
+        let suites = |p: &rustls::crypto::CryptoProvider| -> Vec<String> {
+            p.cipher_suites
+                .iter()
+                .map(|s| format!("{:?}", s.suite()))
+                .collect()
+        };
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(suites(installed), suites(&ring));
+        // Not the process default by accident: ring's key exchange groups, in ring's order.
+        let groups = |p: &rustls::crypto::CryptoProvider| -> Vec<String> {
+            p.kx_groups
+                .iter()
+                .map(|g| format!("{:?}", g.name()))
+                .collect()
+        };
+        assert_eq!(groups(installed), groups(&ring));
+    }
 
     #[test]
     fn a_response_debug_never_shows_the_body() {

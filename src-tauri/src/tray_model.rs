@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use lanyard::view::connector::ConnectorState;
-use lanyard::view::status::{SessionState, StatusView};
+use lanyard::view::status::{ConnectorView, SessionState, StatusView};
 use lanyard::view::time_left::left;
 
 /// The four icons: each has its own shape, so state never depends on colour alone.
@@ -60,68 +60,13 @@ pub fn build(
     now: DateTime<Utc>,
     warn_before: Duration,
 ) -> TrayModel {
-    let s = &status.session;
-    let signed_in = s.state == SessionState::SignedIn;
-    let who = s
-        .email
-        .clone()
-        .or_else(|| s.subject.clone())
-        .unwrap_or_else(|| "you".into());
-    let ending_soon =
-        signed_in && !s.renewable && s.expires_at.is_some_and(|e| e - now <= warn_before);
-    let attention = status.connectors.iter().any(|c| {
-        matches!(
-            c.state,
-            ConnectorState::Misconfigured
-                | ConnectorState::Unreachable
-                | ConnectorState::NeedsSignIn
-        )
-    });
-    let icon = if !signed_in {
-        TrayIcon::SignedOut
-    } else if attention {
-        TrayIcon::NeedsAttention
-    } else if ending_soon {
-        TrayIcon::SessionEndingSoon
-    } else {
-        TrayIcon::AllGood
-    };
-
-    let mut menu = Vec::new();
-    let session_line = match s.state {
-        SessionState::SignedOut => "Not signed in".to_string(),
-        SessionState::Expired => format!("Session ended for {who}: sign in again"),
-        SessionState::SignedIn => match (s.renewable, s.expires_at) {
-            (true, Some(e)) => format!(
-                "Signed in as {who} · {} · renews automatically",
-                left(e, now)
-            ),
-            (true, None) => format!("Signed in as {who} · renews automatically"),
-            (false, Some(e)) => format!("Signed in as {who} · session {}", left(e, now)),
-            (false, None) => format!("Signed in as {who}"),
-        },
-    };
-    menu.push(MenuEntry::Label(session_line));
+    let icon = icon_of(status, now, warn_before);
+    let mut menu = vec![MenuEntry::Label(session_line(status, now))];
     if !status.connectors.is_empty() {
         menu.push(MenuEntry::Separator);
     }
     for c in &status.connectors {
-        let what = match c.state {
-            ConnectorState::Granted => match c.expires_at {
-                Some(e) => format!("granted · {}", left(e, now)),
-                None => "granted · expiry unknown".into(),
-            },
-            ConnectorState::Denied => format!(
-                "{}{}",
-                lower_first(c.label()),
-                c.error
-                    .as_ref()
-                    .map(|e| format!(" ({})", e.code))
-                    .unwrap_or_default()
-            ),
-            _ => lower_first(c.label()),
-        };
-        menu.push(MenuEntry::Label(format!("{}: {what}", c.name)));
+        menu.push(MenuEntry::Label(connector_line(c, now)));
     }
     if legacy.total > 0 {
         menu.push(MenuEntry::Separator);
@@ -136,50 +81,116 @@ pub fn build(
         });
     }
     menu.push(MenuEntry::Separator);
-    if signed_in {
-        menu.push(MenuEntry::Action {
-            id: REFRESH,
-            label: "Refresh now".into(),
-        });
+    menu.extend(actions(status.session.state == SessionState::SignedIn));
+    TrayModel {
+        icon,
+        tooltip: tooltip(icon, status),
+        menu,
     }
-    menu.push(MenuEntry::Action {
-        id: OPEN,
-        label: "Open Lanyard".into(),
-    });
-    if signed_in {
-        menu.push(MenuEntry::Action {
-            id: SIGN_OUT,
-            label: "Sign out".into(),
-        });
-    } else {
-        menu.push(MenuEntry::Action {
-            id: SIGN_IN,
-            label: "Sign in…".into(),
-        });
-    }
-    menu.push(MenuEntry::Separator);
-    menu.push(MenuEntry::Action {
-        id: QUIT,
-        label: "Quit Lanyard".into(),
-    });
+}
 
+/// Signed out, then anything needing attention, then a session about to end, else all good.
+fn icon_of(status: &StatusView, now: DateTime<Utc>, warn_before: Duration) -> TrayIcon {
+    let s = &status.session;
+    let signed_in = s.state == SessionState::SignedIn;
+    let ending_soon =
+        signed_in && !s.renewable && s.expires_at.is_some_and(|e| e - now <= warn_before);
+    let attention = status.connectors.iter().any(|c| {
+        matches!(
+            c.state,
+            ConnectorState::Misconfigured
+                | ConnectorState::Unreachable
+                | ConnectorState::NeedsSignIn
+        )
+    });
+    if !signed_in {
+        TrayIcon::SignedOut
+    } else if attention {
+        TrayIcon::NeedsAttention
+    } else if ending_soon {
+        TrayIcon::SessionEndingSoon
+    } else {
+        TrayIcon::AllGood
+    }
+}
+
+/// Who is signed in and how long the session lasts.
+fn session_line(status: &StatusView, now: DateTime<Utc>) -> String {
+    let s = &status.session;
+    let who = s
+        .email
+        .clone()
+        .or_else(|| s.subject.clone())
+        .unwrap_or_else(|| "you".into());
+    match s.state {
+        SessionState::SignedOut => "Not signed in".to_string(),
+        SessionState::Expired => format!("Session ended for {who}: sign in again"),
+        SessionState::SignedIn => match (s.renewable, s.expires_at) {
+            (true, Some(e)) => format!(
+                "Signed in as {who} · {} · renews automatically",
+                left(e, now)
+            ),
+            (true, None) => format!("Signed in as {who} · renews automatically"),
+            (false, Some(e)) => format!("Signed in as {who} · session {}", left(e, now)),
+            (false, None) => format!("Signed in as {who}"),
+        },
+    }
+}
+
+/// "Linear: granted · 54 min left", "Asana: not granted by your IdP (access_denied)".
+fn connector_line(c: &ConnectorView, now: DateTime<Utc>) -> String {
+    let what = match c.state {
+        ConnectorState::Granted => match c.expires_at {
+            Some(e) => format!("granted · {}", left(e, now)),
+            None => "granted · expiry unknown".into(),
+        },
+        ConnectorState::Denied => format!(
+            "{}{}",
+            lower_first(c.label()),
+            c.error
+                .as_ref()
+                .map(|e| format!(" ({})", e.code))
+                .unwrap_or_default()
+        ),
+        _ => lower_first(c.label()),
+    };
+    format!("{}: {what}", c.name)
+}
+
+/// The menu's commands; refresh and sign out only when signed in.
+fn actions(signed_in: bool) -> Vec<MenuEntry> {
+    let action = |id, label: &str| MenuEntry::Action {
+        id,
+        label: label.into(),
+    };
+    let mut menu = Vec::new();
+    if signed_in {
+        menu.push(action(REFRESH, "Refresh now"));
+    }
+    menu.push(action(OPEN, "Open Lanyard"));
+    menu.push(if signed_in {
+        action(SIGN_OUT, "Sign out")
+    } else {
+        action(SIGN_IN, "Sign in…")
+    });
+    menu.push(MenuEntry::Separator);
+    menu.push(action(QUIT, "Quit Lanyard"));
+    menu
+}
+
+fn tooltip(icon: TrayIcon, status: &StatusView) -> String {
     let granted = status
         .connectors
         .iter()
         .filter(|c| c.state == ConnectorState::Granted)
         .count();
-    let tooltip = match icon {
+    match icon {
         TrayIcon::SignedOut => "Lanyard: not signed in".to_string(),
         TrayIcon::NeedsAttention => {
             format!("Lanyard: {granted} connectors granted; some need attention")
         }
         TrayIcon::SessionEndingSoon => "Lanyard: your session ends soon, sign in again".to_string(),
         TrayIcon::AllGood => format!("Lanyard: {granted} connectors granted"),
-    };
-    TrayModel {
-        icon,
-        tooltip,
-        menu,
     }
 }
 

@@ -127,9 +127,9 @@ impl ManagedSource for Registry {
     }
 
     fn read(&self) -> Result<Option<String>, ManagedError> {
-        let Some(key) = read_registry().map_err(|why| ManagedError::Unreadable {
+        let Some(key) = read_registry().map_err(|e| ManagedError::Unreadable {
             location: self.location(),
-            why,
+            why: e.to_string(),
         })?
         else {
             return Ok(None);
@@ -186,18 +186,18 @@ fn extension(path: &Path) -> Option<String> {
 
 /// The `Lanyard` key and everything below it; `None` when it does not exist.
 #[cfg(windows)]
-fn read_registry() -> Result<Option<registry::RegKey>, String> {
+fn read_registry() -> std::io::Result<Option<registry::RegKey>> {
     use winreg::enums::HKEY_LOCAL_MACHINE;
     let hklm = winreg::RegKey::predef(HKEY_LOCAL_MACHINE);
     match hklm.open_subkey(POLICY_KEY) {
-        Ok(key) => windows::copy(&key).map(Some).map_err(|e| e.to_string()),
+        Ok(key) => windows::copy(&key).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
     }
 }
 
 #[cfg(not(windows))]
-fn read_registry() -> Result<Option<registry::RegKey>, String> {
+fn read_registry() -> std::io::Result<Option<registry::RegKey>> {
     // No registry here; named so the layout's key is referenced on every platform.
     let _ = POLICY_KEY;
     Ok(None)

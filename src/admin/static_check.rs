@@ -341,10 +341,9 @@ fn url_at(
     match policy::check_url(value) {
         Ok(url) => Some(url),
         Err(why) => {
-            let code = if why.contains("https") {
-                "insecure_url"
-            } else {
-                "bad_value"
+            let code = match why {
+                policy::FieldError::NotHttps => "insecure_url",
+                _ => "bad_value",
             };
             out.push(
                 Problem::at(join(at, key), code, format!("\"{value}\": {why}"))

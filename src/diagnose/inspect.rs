@@ -150,7 +150,7 @@ async fn verify(http: &Http, token: &Secret, expected_issuer: Option<&str>) -> S
     };
     let jwks = match fetch_jwks(http, &iss).await {
         Ok(jwks) => jwks,
-        Err(why) => return unverifiable(why),
+        Err(why) => return unverifiable(why.to_string()),
     };
     let key = match &header.kid {
         Some(kid) => jwks.find(kid),
@@ -187,9 +187,28 @@ async fn verify(http: &Http, token: &Secret, expected_issuer: Option<&str>) -> S
     }
 }
 
+/// Why the issuer's key set could not be had; the text says so in the inspection.
+#[derive(Debug, thiserror::Error)]
+enum JwksError {
+    #[error("the issuer is not a URL")]
+    IssuerNotUrl,
+    #[error("the issuer's metadata names no jwks_uri")]
+    NoJwksUri,
+    #[error("the issuer's jwks_uri was not fetched: {0}")]
+    Refused(crate::http::HttpError),
+    #[error("the issuer's JWKS could not be fetched ({0})")]
+    Unreachable(crate::http::HttpError),
+    #[error("the issuer's JWKS answered HTTP {0}")]
+    Status(u16),
+    #[error("the issuer's JWKS is not a key set")]
+    NotAKeySet,
+    #[error("no metadata found for the issuer")]
+    NoMetadata,
+}
+
 /// The issuer's key set: OIDC discovery first, then RFC 8414 metadata in the MCP order.
-async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkSet, String> {
-    let issuer_url = url::Url::parse(issuer).map_err(|_| "the issuer is not a URL".to_string())?;
+async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkSet, JwksError> {
+    let issuer_url = url::Url::parse(issuer).map_err(|_| JwksError::IssuerNotUrl)?;
     let trace = Trace::new();
     let mut candidates = vec![{
         let mut u = issuer_url.clone();
@@ -225,25 +244,19 @@ async fn fetch_jwks(http: &Http, issuer: &str) -> Result<jsonwebtoken::jwk::JwkS
             .and_then(|v| v.as_str())
             .and_then(|u| url::Url::parse(u).ok())
         else {
-            return Err("the issuer's metadata names no jwks_uri".into());
+            return Err(JwksError::NoJwksUri);
         };
-        check_derived(&jwks_uri, &issuer_url)
-            .map_err(|e| format!("the issuer's jwks_uri was not fetched: {e}"))?;
+        check_derived(&jwks_uri, &issuer_url).map_err(JwksError::Refused)?;
         let response = http
             .send(&trace, StepKind::Jwks, http.get(&jwks_uri))
             .await
-            .map_err(|e| format!("the issuer's JWKS could not be fetched ({e})"))?;
+            .map_err(JwksError::Unreachable)?;
         if response.status != 200 {
-            return Err(format!(
-                "the issuer's JWKS answered HTTP {}",
-                response.status
-            ));
+            return Err(JwksError::Status(response.status));
         }
-        return response
-            .json()
-            .map_err(|_| "the issuer's JWKS is not a key set".into());
+        return response.json().map_err(|_| JwksError::NotAKeySet);
     }
-    Err("no metadata found for the issuer".into())
+    Err(JwksError::NoMetadata)
 }
 
 /// "in 54 min", "3 min ago", "in 2 h 5 min", "just now".

@@ -134,7 +134,7 @@ impl Lanyard {
     /// The last recorded steps of a session flow (`"sign-in"`, `"session-refresh"`,
     /// `"sign-out"`) or of a connector (its id; the policy reserves the session names).
     pub fn trace(&self, name: &str) -> Vec<Step> {
-        self.ctx.dir.load_trace(&TraceName::from_name(name))
+        TraceName::from_name(name).map_or_else(Vec::new, |n| self.ctx.dir.load_trace(&n))
     }
 
     fn announce(&self) {

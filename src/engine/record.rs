@@ -83,7 +83,7 @@ fn keep_all(ctx: &Context, mut queue: Vec<Outcome>) -> Vec<Kept> {
 fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
     if let Err(e) = ctx
         .dir
-        .save_trace(&TraceName::Connector(c.id.to_string()), &trace.steps())
+        .save_trace(&TraceName::Connector(c.id.clone()), &trace.steps())
     {
         tracing::warn!(connector = %c.id, "could not save the trace: {e}");
     }

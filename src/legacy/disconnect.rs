@@ -53,7 +53,7 @@ pub async fn disconnect(
         Err(why) => {
             return entry_ids
                 .iter()
-                .map(|id| Receipt::not_done(id, None, &why))
+                .map(|id| Receipt::not_done(id, None, &why.to_string()))
                 .collect();
         }
     };
@@ -101,14 +101,19 @@ pub async fn disconnect(
     receipts
 }
 
-/// Runs file and keyring work on the blocking pool. A panic there is one entry's failure,
-/// said in words, not the caller's.
+/// A job on the blocking pool panicked (or was cancelled): one entry's failure, not the
+/// caller's.
+#[derive(Debug, thiserror::Error)]
+#[error("Not changed: Lanyard hit an internal error while reading the file.")]
+struct JobFailed;
+
+/// Runs file and keyring work on the blocking pool.
 async fn blocking<T: Send + 'static>(
     job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, JobFailed> {
     tokio::task::spawn_blocking(job).await.map_err(|e| {
         tracing::error!("legacy disconnect job failed: {e}");
-        "Not changed: Lanyard hit an internal error while reading the file.".to_string()
+        JobFailed
     })
 }
 
@@ -150,7 +155,7 @@ async fn one(f: Found, opts: DisconnectOptions, ctx: &LegacyContext) -> Receipt 
     match local {
         Ok(Ok(removed)) => revoke_and_report(&e, removed, issuer.as_deref(), ctx).await,
         Ok(Err(receipt)) => *receipt,
-        Err(why) => Receipt::not_done(&e.id, Some(&e), &why),
+        Err(why) => Receipt::not_done(&e.id, Some(&e), &why.to_string()),
     }
 }
 

@@ -43,10 +43,7 @@ impl Edit {
         };
         let mut snap = match Snapshot::read(&real_file) {
             Some(Ok(s)) => s,
-            Some(Err(why)) => {
-                let path = real_file.display().to_string();
-                return Err(LegacyError::Io { path, why });
-            }
+            Some(Err(why)) => return Err(LegacyError::Read(why)),
             None => return Err(json_edit::EditError::NotFound.into()),
         };
         // Ids follow the path the owning application uses, not where a symlink points.
@@ -98,8 +95,5 @@ fn cut_entry(snap: &Snapshot, target: &Target) -> Result<Cut, LegacyError> {
 }
 
 fn text_of(snap: &Snapshot) -> Result<&str, LegacyError> {
-    snap.text().map_err(|why| LegacyError::Io {
-        path: snap.path.display().to_string(),
-        why,
-    })
+    snap.text().map_err(LegacyError::Read)
 }

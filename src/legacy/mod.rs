@@ -29,6 +29,7 @@ mod tests_safety;
 
 pub use audit::{AuditRecord, read as audit_log};
 pub use backup::{RETENTION_ENV, backups, purge_backups};
+pub use clients::ReadError;
 pub use context::LegacyContext;
 pub use disconnect::{DisconnectOptions, covered_ids, disconnect};
 pub use mapping::{ConnectorIndex, normalise};
@@ -151,6 +152,9 @@ pub fn scan_with(home: &Path, index: &ConnectorIndex, ema_granted: &HashSet<Stri
 pub enum LegacyError {
     #[error("cannot use {path}: {why}")]
     Io { path: String, why: String },
+    /// A store file that could not be read as its application writes it.
+    #[error("{0}")]
+    Read(clients::ReadError),
     #[error("{0}")]
     Edit(#[from] json_edit::EditError),
     #[error("no backup named {0}")]

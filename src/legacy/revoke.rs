@@ -63,7 +63,7 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     let endpoint = match revocation_endpoint(http, trace, grant.issuer, grant.server_url).await {
         Ok(Some(e)) => e,
         Ok(None) => return Outcome::NoEndpoint,
-        Err(why) => return Outcome::Failed(why),
+        Err(why) => return Outcome::Failed(why.to_string()),
     };
     let mut revoked_refresh = false;
     if let Some(rt) = &grant.creds.refresh {
@@ -83,32 +83,51 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     Outcome::Revoked
 }
 
+/// Why the revocation endpoint of a stored grant could not be found; its text goes on the
+/// receipt.
+#[derive(Debug, thiserror::Error)]
+enum EndpointError {
+    #[error("the authorization server is unknown (no issuer or server URL stored)")]
+    UnknownServer,
+    #[error("discovering the authorization server failed: {0}")]
+    Discovery(#[from] discovery::DiscoveryError),
+    #[error("the stored issuer is not a URL")]
+    IssuerNotUrl,
+    #[error("{0}")]
+    Metadata(#[from] as_metadata::FetchError),
+    #[error("authorization-server metadata names another issuer")]
+    OtherIssuer,
+    #[error("revocation_endpoint is not a URL")]
+    EndpointNotUrl,
+    #[error("revocation_endpoint: {0}")]
+    EndpointRefused(crate::http::HttpError),
+}
+
 /// `Ok(None)`: the server was found and has no revocation endpoint.
 async fn revocation_endpoint(
     http: &Http,
     trace: &Trace,
     issuer: Option<&str>,
     server_url: Option<&str>,
-) -> Result<Option<Url>, String> {
+) -> Result<Option<Url>, EndpointError> {
     if let Some(issuer) = issuer {
         return from_issuer(http, trace, issuer).await;
     }
     let Some(server) = server_url.and_then(|u| Url::parse(u).ok()) else {
-        return Err("the authorization server is unknown (no issuer or server URL stored)".into());
+        return Err(EndpointError::UnknownServer);
     };
-    let meta = discovery::discover(http, &server, &MetadataCache::new(), trace)
-        .await
-        .map_err(|e| format!("discovering the authorization server failed: {e}"))?;
+    let meta = discovery::discover(http, &server, &MetadataCache::new(), trace).await?;
     Ok(meta.revocation_endpoint)
 }
 
 /// RFC 8414 metadata straight from the issuer, issuer checked.
-async fn from_issuer(http: &Http, trace: &Trace, issuer: &str) -> Result<Option<Url>, String> {
-    let issuer_url =
-        Url::parse(issuer).map_err(|_| "the stored issuer is not a URL".to_string())?;
-    let found = as_metadata::fetch(http, &issuer_url, trace)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn from_issuer(
+    http: &Http,
+    trace: &Trace,
+    issuer: &str,
+) -> Result<Option<Url>, EndpointError> {
+    let issuer_url = Url::parse(issuer).map_err(|_| EndpointError::IssuerNotUrl)?;
+    let found = as_metadata::fetch(http, &issuer_url, trace).await?;
     endpoint_in(&found.metadata, issuer, &issuer_url)
 }
 
@@ -118,19 +137,19 @@ fn endpoint_in(
     asm: &AuthorizationServerMetadata,
     issuer: &str,
     issuer_url: &Url,
-) -> Result<Option<Url>, String> {
+) -> Result<Option<Url>, EndpointError> {
     // The issuer was stored by another client, and clients store it both with and without
     // the trailing slash. A slash cannot name another server, and the endpoint must still be
     // derived from the issuer, so the token being revoked goes nowhere a strict match would
     // not send it.
     if !asm.issuer_is(issuer, IssuerComparison::IgnoringTrailingSlash) {
-        return Err("authorization-server metadata names another issuer".into());
+        return Err(EndpointError::OtherIssuer);
     }
     let Some(endpoint) = asm.revocation_endpoint.as_deref() else {
         return Ok(None);
     };
-    let url = Url::parse(endpoint).map_err(|_| "revocation_endpoint is not a URL".to_string())?;
-    check_derived(&url, issuer_url).map_err(|e| format!("revocation_endpoint: {e}"))?;
+    let url = Url::parse(endpoint).map_err(|_| EndpointError::EndpointNotUrl)?;
+    check_derived(&url, issuer_url).map_err(EndpointError::EndpointRefused)?;
     Ok(Some(url))
 }
 
@@ -218,9 +237,10 @@ mod tests {
         ] {
             let refused = endpoint_in(&doc(local), "https://as.example", &remote).unwrap_err();
             assert!(
-                refused.contains("revocation_endpoint"),
+                matches!(refused, EndpointError::EndpointRefused(_)),
                 "{local}: {refused}"
             );
+            assert!(refused.to_string().starts_with("revocation_endpoint: "));
         }
         let ok = endpoint_in(
             &doc("https://as.example/revoke"),

@@ -9,6 +9,8 @@ use std::ops::Deref;
 
 use serde::Serialize;
 
+use super::field_error::FieldError;
+
 /// Connector ids the engine uses for its own records (trace files `sign-in.json` …): a
 /// connector with one of these ids would overwrite the session's record. Compared without
 /// regard to ASCII case, because trace files live on case-insensitive disks on macOS/Windows.
@@ -27,19 +29,19 @@ pub struct ConnectorId(String);
 impl ConnectorId {
     /// Checks the id's shape and that it isn't reserved; the error says why, for the policy
     /// error at key path `connectors[i].id`.
-    pub fn parse(id: &str) -> Result<Self, String> {
+    pub fn parse(id: &str) -> Result<Self, FieldError> {
         if id.is_empty()
             || !id
                 .chars()
                 .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
         {
-            return Err("expected letters, digits, '-' or '_'".into());
+            return Err(FieldError::IdShape);
         }
         if is_reserved_id(id) {
-            return Err(format!(
-                "\"{id}\" is reserved for Lanyard's own records ({}); choose another id",
-                RESERVED_IDS.join(", ")
-            ));
+            return Err(FieldError::ReservedId {
+                id: id.to_string(),
+                reserved: RESERVED_IDS,
+            });
         }
         Ok(Self(id.to_string()))
     }

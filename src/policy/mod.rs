@@ -3,12 +3,13 @@
 //! `admin::managed`, whose export formats are themselves built from the model.
 
 mod connector_id;
+mod field_error;
 mod locate;
 mod model;
 
 pub use locate::{load, locate, managed_location};
 pub use model::{
-    AuthMethod, ConnectorConfig, ConnectorId, IdpConfig, Policy, PolicyError, RESERVED_IDS,
-    SecretSource, is_reserved_id, parse,
+    AuthMethod, ConnectorConfig, ConnectorId, FieldError, IdpConfig, Policy, PolicyError,
+    RESERVED_IDS, SecretSource, is_reserved_id, parse,
 };
 pub(crate) use model::{check_origin, check_url};

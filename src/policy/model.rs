@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 pub use super::connector_id::{ConnectorId, RESERVED_IDS, is_reserved_id};
+pub use super::field_error::FieldError;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone)]
@@ -135,12 +136,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
         invalid(key, e.into_inner().to_string())
     })?;
 
-    let idp = idp_config(raw.idp).map_err(|(key, why)| invalid(key, why))?;
+    let idp = idp_config(raw.idp).map_err(|(key, why)| invalid(key, why.to_string()))?;
     let mut connectors = Vec::with_capacity(raw.connectors.len());
     let mut seen = std::collections::HashSet::new();
     for (i, c) in raw.connectors.into_iter().enumerate() {
         let config = connector_config(c, &mut seen)
-            .map_err(|(key, why)| invalid(format!("connectors[{i}].{key}"), why))?;
+            .map_err(|(key, why)| invalid(format!("connectors[{i}].{key}"), why.to_string()))?;
         connectors.push(config);
     }
     Ok(Policy {
@@ -152,13 +153,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
 }
 
 /// What is wrong, as (key path, why); `parse` adds the file and the connector's index.
-type Invalid = (String, String);
+type Invalid = (String, FieldError);
 
 fn idp_config(idp: RawIdp) -> Result<IdpConfig, Invalid> {
-    let invalid = |key: &str, why: String| (format!("idp.{key}"), why);
+    let invalid = |key: &str, why: FieldError| (format!("idp.{key}"), why);
     check_url(&idp.issuer).map_err(|why| invalid("issuer", why))?;
     if idp.client_id.trim().is_empty() {
-        return Err(invalid("client_id", "must not be empty".into()));
+        return Err(invalid("client_id", FieldError::Empty));
     }
     let method = method_or_default(idp.token_endpoint_auth_method, &idp.client_secret);
     require_secret(method, &idp.client_secret).map_err(|why| invalid("client_secret", why))?;
@@ -168,7 +169,7 @@ fn idp_config(idp: RawIdp) -> Result<IdpConfig, Invalid> {
             .to_vec()
     });
     if !scopes.iter().any(|s| s == "openid") {
-        return Err(invalid("scopes", "must include \"openid\"".into()));
+        return Err(invalid("scopes", FieldError::NoOpenid));
     }
     Ok(IdpConfig {
         issuer: idp.issuer,
@@ -184,24 +185,21 @@ fn connector_config(
     c: RawConnector,
     seen: &mut std::collections::HashSet<String>,
 ) -> Result<ConnectorConfig, Invalid> {
-    let invalid = |key: &str, why: String| (key.to_string(), why);
+    let invalid = |key: &str, why: FieldError| (key.to_string(), why);
     let id = check_connector_id(&c.id, seen).map_err(|why| invalid("id", why))?;
     let mcp_url = check_url(&c.mcp_url).map_err(|why| invalid("mcp_url", why))?;
     if c.client_id.trim().is_empty() {
-        return Err(invalid("client_id", "must not be empty".into()));
+        return Err(invalid("client_id", FieldError::Empty));
     }
     let method = method_or_default(c.token_endpoint_auth_method, &c.client_secret);
     require_secret(method, &c.client_secret).map_err(|why| invalid("client_secret", why))?;
     if let Some(scopes) = &c.scopes
         && scopes.iter().any(|s| s.is_empty() || s.contains(' '))
     {
-        return Err(invalid("scopes", "each scope is one non-empty word".into()));
+        return Err(invalid("scopes", FieldError::ScopeShape));
     }
     if c.scopes.as_ref().is_some_and(Vec::is_empty) {
-        return Err(invalid(
-            "scopes",
-            "list at least one scope, or leave the key out to let the server decide".into(),
-        ));
+        return Err(invalid("scopes", FieldError::NoScopes));
     }
     if let Some(issuer) = &c.as_issuer {
         check_url(issuer).map_err(|why| invalid("as_issuer", why))?;
@@ -229,24 +227,22 @@ fn connector_config(
 fn check_connector_id(
     id: &str,
     seen: &mut std::collections::HashSet<String>,
-) -> Result<ConnectorId, String> {
+) -> Result<ConnectorId, FieldError> {
     let id = ConnectorId::parse(id)?;
     if !seen.insert(id.to_string()) {
-        return Err(format!("duplicate connector id \"{id}\""));
+        return Err(FieldError::DuplicateId(id.to_string()));
     }
     Ok(id)
 }
 
-pub(crate) fn check_url(value: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(value).map_err(|e| format!("expected an absolute URL ({e})"))?;
-    crate::http::check_endpoint(&url).map_err(|_| {
-        "expected an https URL (plain http is allowed only for 127.0.0.1/localhost)".to_string()
-    })?;
+pub(crate) fn check_url(value: &str) -> Result<url::Url, FieldError> {
+    let url = url::Url::parse(value).map_err(FieldError::NotAbsoluteUrl)?;
+    crate::http::check_endpoint(&url).map_err(|_| FieldError::NotHttps)?;
     Ok(url)
 }
 
 /// An origin (`https://host[:port]`), nothing after it.
-pub(crate) fn check_origin(value: &str) -> Result<url::Url, String> {
+pub(crate) fn check_origin(value: &str) -> Result<url::Url, FieldError> {
     let url = check_url(value)?;
     let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
     if !bare
@@ -254,7 +250,7 @@ pub(crate) fn check_origin(value: &str) -> Result<url::Url, String> {
             .trim_end_matches('/')
             .eq_ignore_ascii_case(&url.origin().ascii_serialization())
     {
-        return Err("expected an origin only, like https://tokens.example.com (no path)".into());
+        return Err(FieldError::NotOrigin);
     }
     Ok(url)
 }
@@ -267,12 +263,11 @@ fn method_or_default(method: Option<AuthMethod>, secret: &Option<RawSecret>) -> 
     })
 }
 
-fn require_secret(method: AuthMethod, secret: &Option<RawSecret>) -> Result<(), String> {
+fn require_secret(method: AuthMethod, secret: &Option<RawSecret>) -> Result<(), FieldError> {
     match (method, secret) {
-        (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => Err(format!(
-            "required when token_endpoint_auth_method is {}",
-            method.as_str()
-        )),
+        (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => {
+            Err(FieldError::SecretRequired(method.as_str()))
+        }
         _ => Ok(()),
     }
 }

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::Mode;
+use crate::policy::ConnectorId;
 use crate::trace::Step;
 use crate::view::connector::{ConnectorError, ConnectorState};
 
@@ -210,9 +211,8 @@ impl StateDir {
     fn trace_path(&self, name: &TraceName) -> PathBuf {
         let traces = self.root.join("traces");
         match name {
-            TraceName::Connector(id) => traces
-                .join("connector")
-                .join(format!("{}.json", safe_file_name(id))),
+            // A `ConnectorId` is letters, digits, '-' and '_' only: already a safe file name.
+            TraceName::Connector(id) => traces.join("connector").join(format!("{id}.json")),
             session => traces.join(format!("{session}.json")),
         }
     }
@@ -225,21 +225,19 @@ pub enum TraceName {
     SignIn,
     SessionRefresh,
     SignOut,
-    Connector(String),
+    Connector(ConnectorId),
 }
 
 impl TraceName {
-    /// The names the engine uses for its own records; no connector may take one.
-    pub const RESERVED: [&'static str; 3] = ["sign-in", "session-refresh", "sign-out"];
-
-    /// A host's name for a trace: a session flow's name, else a connector id.
-    pub fn from_name(name: &str) -> Self {
-        match name {
+    /// A host's name for a trace: a session flow's name, else a connector id; `None` when it
+    /// is neither (no file could hold it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
             "sign-in" => Self::SignIn,
             "session-refresh" => Self::SessionRefresh,
             "sign-out" => Self::SignOut,
-            id => Self::Connector(id.to_string()),
-        }
+            id => Self::Connector(ConnectorId::parse(id).ok()?),
+        })
     }
 }
 
@@ -252,19 +250,6 @@ impl std::fmt::Display for TraceName {
             Self::Connector(id) => id,
         })
     }
-}
-
-/// A connector id as a file name: anything but ASCII letters, digits and `-` becomes `_`.
-fn safe_file_name(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Temp file in the same folder, fsync, rename over the target: readers see old or new, never half.
@@ -298,6 +283,28 @@ fn io_err(path: &Path, e: std::io::Error) -> StateError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_names_are_session_flows_or_valid_connector_ids() {
+        assert_eq!(TraceName::from_name("sign-in"), Some(TraceName::SignIn));
+        let linear = ConnectorId::parse("linear").unwrap();
+        assert_eq!(
+            TraceName::from_name("linear"),
+            Some(TraceName::Connector(linear))
+        );
+        // A name that is no connector id can't address a file, inside traces/ or out.
+        for bad in ["../state", "a/b", "", "linear.json"] {
+            assert_eq!(TraceName::from_name(bad), None, "{bad:?}");
+        }
+        // Every session flow's name is reserved by the policy: no connector can take one.
+        for flow in [
+            TraceName::SignIn,
+            TraceName::SessionRefresh,
+            TraceName::SignOut,
+        ] {
+            assert!(crate::policy::is_reserved_id(&flow.to_string()), "{flow}");
+        }
+    }
 
     fn record(state: ConnectorState) -> ConnectorRecord {
         ConnectorRecord {

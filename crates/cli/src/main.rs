@@ -149,27 +149,24 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, EngineError> {
-    // The admin's tools work on the policy file itself, so they run without the engine.
-    if let Command::Policy { action } = cli.command {
-        return Ok(policy_cmd::run(action, cli.policy, cli.json).await);
-    }
-    // Status reads the policy and the state file, nothing else: it does not open the keyring
-    // (a D-Bus round trip and a key exchange) or build an HTTP client it would not use.
-    if let Command::Status = cli.command {
-        let status = Lanyard::status_of(Options {
-            policy_path: cli.policy.clone(),
-            state_dir: cli.state_dir.clone(),
-            ..Options::default()
-        })?;
-        render::status(&status, cli.json);
-        return Ok(status.exit_code() as u8);
-    }
-    let engine = Lanyard::open(Options {
+    let options = || Options {
         policy_path: cli.policy.clone(),
         state_dir: cli.state_dir.clone(),
         ..Options::default()
-    })?;
+    };
+    // Only the commands that use it open the engine (the keyring, an HTTP client): `policy`
+    // works on a policy file that may not exist yet, and `status` reads the policy and the
+    // state file, nothing else.
+    let open = || Lanyard::open(options());
     match cli.command {
+        Command::Policy { action } => {
+            Ok(policy_cmd::run(action, cli.policy.clone(), cli.json).await)
+        }
+        Command::Status => {
+            let status = Lanyard::status_of(options())?;
+            render::status(&status, cli.json);
+            Ok(status.exit_code() as u8)
+        }
         Command::Login {
             no_browser,
             device,
@@ -177,6 +174,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             browser_command,
             timeout,
         } => {
+            let engine = open()?;
             let browser = match (remote::flow(no_browser, device, paste), browser_command) {
                 (Some(flow), _) => remote::browser(flow),
                 (None, Some(cmd)) => Browser::Command(cmd),
@@ -202,13 +200,13 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::status(&status, cli.json);
             Ok(status.exit_code() as u8)
         }
-        Command::Status => unreachable!("answered above without opening the engine"),
         Command::Refresh { connector } => {
-            let status = engine.refresh(connector.as_deref()).await?;
+            let status = open()?.refresh(connector.as_deref()).await?;
             render::status(&status, cli.json);
             Ok(status.exit_code() as u8)
         }
         Command::Logout => {
+            let engine = open()?;
             let report = engine.logout().await?;
             render::logout(&report, cli.json);
             legacy_cmd::logout_hint(&engine.legacy_context(PathBuf::new()), cli.json);
@@ -216,7 +214,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
         }
         Command::Legacy { home, action } => {
             let home = home.or_else(dirs_home).unwrap_or_default();
-            let ctx = engine.legacy_context(home);
+            let ctx = open()?.legacy_context(home);
             legacy(&ctx, action, cli.json).await
         }
         Command::Doctor { bundle, readiness } => {
@@ -224,7 +222,7 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
                 readiness,
                 verify_signatures: true,
             };
-            let report = lanyard::diagnose::doctor::doctor_with(&engine, &opts).await;
+            let report = lanyard::diagnose::doctor::doctor_with(&open()?, &opts).await;
             if let Some(path) = &bundle {
                 match lanyard::diagnose::bundle::write_bundle(&report, path) {
                     Ok(()) => eprintln!(
@@ -241,11 +239,9 @@ async fn run(cli: Cli) -> Result<u8, EngineError> {
             render::doctor(&report, cli.json);
             Ok(report.status.as_ref().map_or(1, |s| s.exit_code() as u8))
         }
-        Command::Pilot { action } => pilot_cmd::run(&engine, action, cli.json).await,
-        // Handled above, before the engine opens: the policy may not exist yet.
-        Command::Policy { .. } => Ok(0),
+        Command::Pilot { action } => pilot_cmd::run(&open()?, action, cli.json).await,
         Command::DeviceKey => {
-            let key = engine.device_key()?;
+            let key = open()?.device_key()?;
             render::json_line(&key.public_jwk());
             Ok(0)
         }

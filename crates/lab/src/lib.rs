@@ -113,68 +113,11 @@ impl Lab {
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
         let base = format!("http://{}", idp_listener.local_addr()?);
-        let mut connector_listeners = Vec::new();
-        let mut connectors = Vec::new();
-        for spec in specs {
-            let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-            let origin = format!("http://{}", listener.local_addr()?);
-            connectors.push(Connector {
-                issuer: format!("{origin}{}", spec.issuer_path),
-                mcp_url: format!("{origin}/mcp"),
-                origin,
-                spec,
-            });
-            connector_listeners.push(listener);
-        }
-        let lifetime = opts.token_lifetime_secs.unwrap_or(3600);
-        let state = Arc::new(LabState::new(LabConfig {
-            clock: clock::LabClock::new(opts.clock_offset_secs),
-            token_lifetime: i64::try_from(lifetime).context("token lifetime is too large")?,
-            latency_ms: opts.latency_ms,
-            auto_login: opts.auto_login.clone(),
-            device: DeviceSettings {
-                lifetime_secs: i64::try_from(opts.device_code_lifetime_secs.unwrap_or(600))
-                    .context("device code lifetime is too large")?,
-                interval_secs: opts.device_poll_interval_secs.unwrap_or(5),
-            },
-            directory,
-            base: base.clone(),
-            connectors,
-        })?);
-
-        let idp_secret = oauth::mint("clientsecret");
-        state.register_client(
-            &state.idp_issuer,
-            IDP_CLIENT_ID,
-            ClientRegistration {
-                method: ClientMethod::ClientSecretBasic,
-                secret: Some(idp_secret.clone()),
-                jwk: None,
-            },
-        );
-        let mut connector_secrets = Vec::new();
-        for c in &state.connectors {
-            let secret = oauth::mint("clientsecret");
-            state.register_client(
-                &c.issuer,
-                &c.spec.lanyard_client_id(),
-                ClientRegistration {
-                    method: c.spec.method,
-                    secret: Some(secret.clone()),
-                    jwk: None,
-                },
-            );
-            state.register_client(
-                &c.issuer,
-                LEGACY_CLIENT_ID,
-                ClientRegistration {
-                    method: ClientMethod::None,
-                    secret: None,
-                    jwk: None,
-                },
-            );
-            connector_secrets.push(secret);
-        }
+        let (connectors, connector_listeners) = bind_connectors(specs).await?;
+        let state = Arc::new(LabState::new(lab_config(
+            &opts, directory, &base, connectors,
+        )?)?);
+        let secrets = register_clients(&state);
 
         let (temp, policy_path) = match &opts.policy_out {
             Some(p) => (None, p.clone()),
@@ -188,48 +131,15 @@ impl Lab {
             &policy_path,
             &state,
             policy_out::Secrets {
-                idp: &idp_secret,
-                connectors: &connector_secrets,
+                idp: &secrets.0,
+                connectors: &secrets.1,
             },
         )?;
         let policy_path = std::path::absolute(&policy_path).unwrap_or(policy_path);
 
         let (stop, _) = watch::channel(false);
-        let mut tasks = Vec::new();
-        let mut end_sessions = Vec::new();
-        let idp_router = idp::router(state.clone()).merge(admin::router(state.clone()));
-        tasks.push(serve(
-            idp_listener,
-            with_lab_http(idp_router, &state),
-            stop.subscribe(),
-        ));
-        for (idx, listener) in connector_listeners.into_iter().enumerate() {
-            let (router, end) = match state.connectors[idx].spec.broken {
-                Some(b) => broken::router(state.clone(), idx, b),
-                None => connector::router(state.clone(), idx),
-            };
-            end_sessions.push(end);
-            tasks.push(serve(
-                listener,
-                with_lab_http(router, &state),
-                stop.subscribe(),
-            ));
-        }
-
-        let ready = Ready {
-            base,
-            idp_issuer: state.idp_issuer.clone(),
-            policy: policy_path.display().to_string(),
-            connectors: state
-                .connectors
-                .iter()
-                .map(|c| ReadyConnector {
-                    id: c.spec.id.clone(),
-                    mcp_url: c.mcp_url.clone(),
-                    issuer: c.issuer.clone(),
-                })
-                .collect(),
-        };
+        let (tasks, end_sessions) = serve_all(&state, idp_listener, connector_listeners, &stop);
+        let ready = ready_of(&state, base, &policy_path);
         tracing::info!(base = %ready.base, connectors = ready.connectors.len(), "lab ready");
         Ok(Lab {
             ready,
@@ -320,6 +230,136 @@ fn with_lab_http(router: Router, state: &Arc<LabState>) -> Router {
         state.clone(),
         http_layer::lab_http,
     ))
+}
+
+/// One loopback listener per connector: each is its own origin, like real vendors.
+async fn bind_connectors(
+    specs: Vec<catalogue::ConnectorSpec>,
+) -> anyhow::Result<(Vec<Connector>, Vec<TcpListener>)> {
+    let mut listeners = Vec::new();
+    let mut connectors = Vec::new();
+    for spec in specs {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let origin = format!("http://{}", listener.local_addr()?);
+        connectors.push(Connector {
+            issuer: format!("{origin}{}", spec.issuer_path),
+            mcp_url: format!("{origin}/mcp"),
+            origin,
+            spec,
+        });
+        listeners.push(listener);
+    }
+    Ok((connectors, listeners))
+}
+
+fn lab_config(
+    opts: &LabOptions,
+    directory: Directory,
+    base: &str,
+    connectors: Vec<Connector>,
+) -> anyhow::Result<LabConfig> {
+    let lifetime = opts.token_lifetime_secs.unwrap_or(3600);
+    Ok(LabConfig {
+        clock: clock::LabClock::new(opts.clock_offset_secs),
+        token_lifetime: i64::try_from(lifetime).context("token lifetime is too large")?,
+        latency_ms: opts.latency_ms,
+        auto_login: opts.auto_login.clone(),
+        device: DeviceSettings {
+            lifetime_secs: i64::try_from(opts.device_code_lifetime_secs.unwrap_or(600))
+                .context("device code lifetime is too large")?,
+            interval_secs: opts.device_poll_interval_secs.unwrap_or(5),
+        },
+        directory,
+        base: base.to_string(),
+        connectors,
+    })
+}
+
+/// Registers Lanyard at the IdP and at every connector (and the legacy public client at
+/// each connector); returns the IdP's client secret and each connector's, in order.
+fn register_clients(state: &LabState) -> (String, Vec<String>) {
+    let idp_secret = oauth::mint("clientsecret");
+    state.register_client(
+        &state.idp_issuer,
+        IDP_CLIENT_ID,
+        ClientRegistration {
+            method: ClientMethod::ClientSecretBasic,
+            secret: Some(idp_secret.clone()),
+            jwk: None,
+        },
+    );
+    let mut connector_secrets = Vec::new();
+    for c in &state.connectors {
+        let secret = oauth::mint("clientsecret");
+        state.register_client(
+            &c.issuer,
+            &c.spec.lanyard_client_id(),
+            ClientRegistration {
+                method: c.spec.method,
+                secret: Some(secret.clone()),
+                jwk: None,
+            },
+        );
+        state.register_client(
+            &c.issuer,
+            LEGACY_CLIENT_ID,
+            ClientRegistration {
+                method: ClientMethod::None,
+                secret: None,
+                jwk: None,
+            },
+        );
+        connector_secrets.push(secret);
+    }
+    (idp_secret, connector_secrets)
+}
+
+/// Starts the IdP's server and one per connector; each stops when `stop` says so. Also
+/// returns, per connector, how to end its open MCP sessions.
+fn serve_all(
+    state: &Arc<LabState>,
+    idp_listener: TcpListener,
+    connector_listeners: Vec<TcpListener>,
+    stop: &watch::Sender<bool>,
+) -> (Vec<JoinHandle<()>>, Vec<Box<dyn FnOnce() + Send + Sync>>) {
+    let mut tasks = Vec::new();
+    let mut end_sessions = Vec::new();
+    let idp_router = idp::router(state.clone()).merge(admin::router(state.clone()));
+    tasks.push(serve(
+        idp_listener,
+        with_lab_http(idp_router, state),
+        stop.subscribe(),
+    ));
+    for (idx, listener) in connector_listeners.into_iter().enumerate() {
+        let (router, end) = match state.connectors[idx].spec.broken {
+            Some(b) => broken::router(state.clone(), idx, b),
+            None => connector::router(state.clone(), idx),
+        };
+        end_sessions.push(end);
+        tasks.push(serve(
+            listener,
+            with_lab_http(router, state),
+            stop.subscribe(),
+        ));
+    }
+    (tasks, end_sessions)
+}
+
+fn ready_of(state: &LabState, base: String, policy_path: &Path) -> Ready {
+    Ready {
+        base,
+        idp_issuer: state.idp_issuer.clone(),
+        policy: policy_path.display().to_string(),
+        connectors: state
+            .connectors
+            .iter()
+            .map(|c| ReadyConnector {
+                id: c.spec.id.clone(),
+                mcp_url: c.mcp_url.clone(),
+                issuer: c.issuer.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {

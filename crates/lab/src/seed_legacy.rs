@@ -124,6 +124,19 @@ impl Seeder {
         let verifier = b64.encode(raw);
         let challenge = b64.encode(Sha256::digest(verifier.as_bytes()));
         let state = b64.encode(&raw[..8]);
+        let code = self.authorize(c, redirect_uri, &challenge, &state).await?;
+        self.redeem(c, redirect_uri, &code, &verifier).await
+    }
+
+    /// The authorization request; the code from the redirect, its `state` checked.
+    async fn authorize(
+        &self,
+        c: &LabConnector,
+        redirect_uri: &str,
+        challenge: &str,
+        state: &str,
+    ) -> anyhow::Result<String> {
+        let id = &c.id;
         let response = self
             .http
             .get(&c.authorization_endpoint)
@@ -131,9 +144,9 @@ impl Seeder {
                 ("response_type", "code"),
                 ("client_id", LEGACY_CLIENT_ID),
                 ("redirect_uri", redirect_uri),
-                ("code_challenge", &challenge),
+                ("code_challenge", challenge),
                 ("code_challenge_method", "S256"),
-                ("state", &state),
+                ("state", state),
                 ("login_hint", &self.user),
                 ("resource", &c.mcp_url),
             ])
@@ -159,25 +172,35 @@ impl Seeder {
         if let Some(error) = param("error") {
             bail!("{id}: authorization failed: {error}");
         }
-        if param("state").as_deref() != Some(state.as_str()) {
+        if param("state").as_deref() != Some(state) {
             bail!("{id}: state mismatch on the redirect");
         }
-        let code = param("code").context("no code on the redirect")?;
+        param("code").context("no code on the redirect")
+    }
+
+    /// The code for tokens at the connector's token endpoint.
+    async fn redeem(
+        &self,
+        c: &LabConnector,
+        redirect_uri: &str,
+        code: &str,
+        verifier: &str,
+    ) -> anyhow::Result<Tokens> {
         let body: Value = self
             .http
             .post(&c.token_endpoint)
             .form(&[
                 ("grant_type", "authorization_code"),
-                ("code", &code),
+                ("code", code),
                 ("redirect_uri", redirect_uri),
-                ("code_verifier", &verifier),
+                ("code_verifier", verifier),
                 ("client_id", LEGACY_CLIENT_ID),
                 ("resource", &c.mcp_url),
             ])
             .send()
             .await?
             .error_for_status()
-            .with_context(|| format!("{id}: the token request failed"))?
+            .with_context(|| format!("{}: the token request failed", c.id))?
             .json()
             .await?;
         let field = |k: &str| {

@@ -19,9 +19,24 @@ pub enum RegError {
     #[error("not a .reg file (the first line must be \"{HEADER}\")")]
     NoHeader,
     #[error("line {line}: {why}")]
-    Syntax { line: usize, why: String },
+    Syntax { line: usize, why: LineError },
     #[error("line {line}: key {key} is outside HKEY_LOCAL_MACHINE\\{POLICY_KEY}")]
     OutsidePolicyKey { line: usize, key: String },
+}
+
+/// What is wrong with one line of a `.reg` file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("a value before any [key]")]
+    ValueBeforeKey,
+    #[error("expected \"name\"=value")]
+    NoName,
+    #[error("expected = after the value name")]
+    NoEquals,
+    #[error("bad dword {0}")]
+    BadDword(String),
+    #[error("only string and dword values are supported, not {0}")]
+    Unsupported(String),
 }
 
 /// The `.reg` text for the `Lanyard` key's content, as UTF-16LE bytes with a BOM.
@@ -100,9 +115,9 @@ pub fn parse(bytes: &[u8]) -> Result<RegKey, RegError> {
             continue;
         }
         let Some(segments) = &current else {
-            return Err(syntax(line_no, "a value before any [key]"));
+            return Err(syntax(line_no, LineError::ValueBeforeKey));
         };
-        let (name, value) = value_line(line).map_err(|why| syntax(line_no, &why))?;
+        let (name, value) = value_line(line).map_err(|why| syntax(line_no, why))?;
         let key = walk(&mut root, segments);
         match value {
             Some(v) => key.values.insert(name, v),
@@ -112,11 +127,8 @@ pub fn parse(bytes: &[u8]) -> Result<RegKey, RegError> {
     Ok(root)
 }
 
-fn syntax(line: usize, why: &str) -> RegError {
-    RegError::Syntax {
-        line,
-        why: why.to_string(),
-    }
+fn syntax(line: usize, why: LineError) -> RegError {
+    RegError::Syntax { line, why }
 }
 
 /// UTF-16LE with BOM (as regedit writes), else UTF-8 (with or without BOM).
@@ -166,23 +178,19 @@ fn remove(root: &mut RegKey, segments: &[String]) {
 }
 
 /// `"name"="value"`, `"name"=dword:0000002a`, or `"name"=-` (delete).
-fn value_line(line: &str) -> Result<(String, Option<RegValue>), String> {
-    let (name, rest) = quoted(line).ok_or("expected \"name\"=value")?;
-    let rest = rest
-        .strip_prefix('=')
-        .ok_or("expected = after the value name")?;
+fn value_line(line: &str) -> Result<(String, Option<RegValue>), LineError> {
+    let (name, rest) = quoted(line).ok_or(LineError::NoName)?;
+    let rest = rest.strip_prefix('=').ok_or(LineError::NoEquals)?;
     if rest == "-" {
         return Ok((name, None));
     }
     if let Some(hex) = rest.strip_prefix("dword:") {
-        let n = u32::from_str_radix(hex, 16).map_err(|_| format!("bad dword {hex}"))?;
+        let n = u32::from_str_radix(hex, 16).map_err(|_| LineError::BadDword(hex.to_string()))?;
         return Ok((name, Some(RegValue::Dword(n))));
     }
     match quoted(rest) {
         Some((value, "")) => Ok((name, Some(RegValue::Sz(value)))),
-        _ => Err(format!(
-            "only string and dword values are supported, not {rest}"
-        )),
+        _ => Err(LineError::Unsupported(rest.to_string())),
     }
 }
 

@@ -38,7 +38,7 @@ pub(super) async fn protected_resource(
             )
         }
         Err(why) => (
-            Check::new(CheckId::ProtectedResourceMetadata, Fail, why),
+            Check::new(CheckId::ProtectedResourceMetadata, Fail, why.to_string()),
             None,
         ),
     }
@@ -64,7 +64,7 @@ pub(super) async fn authorization_server(
         Err(why) => {
             let skipped = "skipped: no authorization-server metadata";
             vec![
-                Check::new(CheckId::IssuerMatches, Fail, why),
+                Check::new(CheckId::IssuerMatches, Fail, why.to_string()),
                 Check::new(CheckId::IdJagGrantAdvertised, Skipped, skipped),
                 Check::new(CheckId::RevocationEndpoint, Skipped, skipped),
             ]
@@ -132,7 +132,7 @@ async fn protected_resource_metadata(
     http: &Http,
     mcp_url: &Url,
     challenge: Option<&BearerChallenge>,
-) -> Result<(String, Prm), String> {
+) -> Result<(String, Prm), MetadataError> {
     let mut candidates = Vec::new();
     if let Some(u) = challenge
         .and_then(|c| c.resource_metadata.as_deref())
@@ -162,7 +162,7 @@ async fn protected_resource_metadata(
             continue;
         }
         let Ok(doc) = r.json::<serde_json::Value>() else {
-            return Err(format!("{} is not JSON", redact_url(url)));
+            return Err(MetadataError::PrmNotJson(redact_url(url)));
         };
         let resource = doc.get("resource").and_then(|v| v.as_str());
         let server = doc
@@ -178,29 +178,39 @@ async fn protected_resource_metadata(
                     authorization_server: s.to_string(),
                 },
             )),
-            _ => Err(format!(
-                "{} lacks resource or authorization_servers",
-                redact_url(url)
-            )),
+            _ => Err(MetadataError::PrmIncomplete(redact_url(url))),
         };
     }
-    let tried: Vec<String> = candidates.iter().map(redact_url).collect();
-    Err(format!(
-        "no protected-resource metadata at {}",
-        tried.join(", ")
+    Err(MetadataError::NoPrm(
+        candidates.iter().map(redact_url).collect(),
     ))
 }
 
-/// The metadata where `mcp_url` allows; errors are the check's failure text.
+/// The metadata where `mcp_url` allows.
 async fn authorization_server_metadata(
     http: &Http,
     mcp_url: &Url,
     issuer: &str,
-) -> Result<Found, String> {
-    let issuer_url = Url::parse(issuer)
-        .map_err(|_| format!("authorization server \"{issuer}\" is not a URL"))?;
-    check_derived(&issuer_url, mcp_url).map_err(|e| e.to_string())?;
-    as_metadata::fetch(http, &issuer_url, &Trace::new())
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<Found, MetadataError> {
+    let issuer_url =
+        Url::parse(issuer).map_err(|_| MetadataError::IssuerNotUrl(issuer.to_string()))?;
+    check_derived(&issuer_url, mcp_url).map_err(MetadataError::Refused)?;
+    Ok(as_metadata::fetch(http, &issuer_url, &Trace::new()).await?)
+}
+
+/// Why a metadata check failed; its text is the check's detail (URLs already redacted).
+#[derive(Debug, thiserror::Error)]
+enum MetadataError {
+    #[error("{0} is not JSON")]
+    PrmNotJson(String),
+    #[error("{0} lacks resource or authorization_servers")]
+    PrmIncomplete(String),
+    #[error("no protected-resource metadata at {}", .0.join(", "))]
+    NoPrm(Vec<String>),
+    #[error("authorization server \"{0}\" is not a URL")]
+    IssuerNotUrl(String),
+    #[error("{0}")]
+    Refused(crate::http::HttpError),
+    #[error("{0}")]
+    Fetch(#[from] as_metadata::FetchError),
 }

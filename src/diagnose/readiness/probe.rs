@@ -59,9 +59,26 @@ impl Probe {
     }
 }
 
-/// One `initialize` POST to `mcp_url` with `auth`; `Err` holds why it got no answer.
-pub(super) async fn post(http: &Http, mcp_url: &Url, auth: Auth<'_>) -> Result<Probe, String> {
-    check_endpoint(mcp_url).map_err(|e| e.to_string())?;
+/// Why a probe got no answer (or could not be sent); its text goes into the check's detail.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ProbeError {
+    #[error("{0}")]
+    Refused(crate::http::HttpError),
+    #[error("the token is not a valid header value")]
+    NotAHeaderValue,
+    #[error("timed out")]
+    TimedOut,
+    #[error("could not connect")]
+    NoAnswer,
+    #[error("could not make a throw-away key")]
+    NoKey,
+    #[error("could not sign the probe token")]
+    NotSigned,
+}
+
+/// One `initialize` POST to `mcp_url` with `auth`.
+pub(super) async fn post(http: &Http, mcp_url: &Url, auth: Auth<'_>) -> Result<Probe, ProbeError> {
+    check_endpoint(mcp_url).map_err(ProbeError::Refused)?;
     let mut url = mcp_url.clone();
     if let Auth::HeaderAndGarbageQuery(_) = auth {
         url.query_pairs_mut()
@@ -81,7 +98,7 @@ pub(super) async fn post(http: &Http, mcp_url: &Url, auth: Auth<'_>) -> Result<P
         .body(body.to_string());
     if let Auth::Header(t) | Auth::HeaderAndGarbageQuery(t) = auth {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
-            .map_err(|_| "the token is not a valid header value".to_string())?;
+            .map_err(|_| ProbeError::NotAHeaderValue)?;
         value.set_sensitive(true);
         request = request.header(AUTHORIZATION, value);
     }
@@ -89,9 +106,9 @@ pub(super) async fn post(http: &Http, mcp_url: &Url, auth: Auth<'_>) -> Result<P
     let response = request.send().await.map_err(|e| {
         // reqwest's Display names the URL; only say what kind of failure it was.
         if e.is_timeout() {
-            "timed out".to_string()
+            ProbeError::TimedOut
         } else {
-            "could not connect".to_string()
+            ProbeError::NoAnswer
         }
     })?;
     let values: Vec<&str> = response
@@ -114,7 +131,7 @@ pub(super) fn foreign_audience_token(
     own: &Secret,
     issuer: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Secret, String> {
+) -> Result<Secret, ProbeError> {
     let mut claims = dangerous_unverified_claims(own).unwrap_or_default();
     if !claims.contains_key("iss") {
         let iss = issuer.unwrap_or("https://issuer-probe.lanyard.invalid/");
@@ -131,9 +148,7 @@ pub(super) fn foreign_audience_token(
         (now + Duration::minutes(5)).timestamp().into(),
     );
     let throwaway = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let der = throwaway
-        .to_pkcs8_der()
-        .map_err(|_| "could not make a throw-away key".to_string())?;
+    let der = throwaway.to_pkcs8_der().map_err(|_| ProbeError::NoKey)?;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(
@@ -142,5 +157,5 @@ pub(super) fn foreign_audience_token(
     let key = jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes());
     jsonwebtoken::encode(&header, &claims, &key)
         .map(Secret::new)
-        .map_err(|_| "could not sign the probe token".to_string())
+        .map_err(|_| ProbeError::NotSigned)
 }

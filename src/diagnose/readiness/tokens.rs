@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::probe::{self, Auth, FOREIGN_AUDIENCE, Probe, post};
+use super::probe::{self, Auth, FOREIGN_AUDIENCE, Probe, ProbeError, post};
 use super::{Check, CheckId, CheckOutcome, tamper};
 use crate::http::Http;
 use crate::protocol::www_authenticate::BearerChallenge;
@@ -61,7 +61,7 @@ pub(super) async fn valid_token_accepted(
     };
     let (accepted, detail) = match post(http, mcp_url, Auth::Header(own)).await {
         Ok(p) => (p.accepted(), p.describe()),
-        Err(e) => (false, e),
+        Err(e) => (false, e.to_string()),
     };
     let outcome = if accepted { Pass } else { Fail };
     (
@@ -144,7 +144,7 @@ pub(super) async fn audience_validated(
     };
     let foreign = match probe::foreign_audience_token(own, issuer, http.clock().now()) {
         Ok(token) => token,
-        Err(why) => return Check::new(CheckId::AudienceValidated, Skipped, why),
+        Err(why) => return Check::new(CheckId::AudienceValidated, Skipped, why.to_string()),
     };
     let (outcome, detail) = match post(http, mcp_url, Auth::Header(&foreign)).await {
         Err(e) => (Skipped, format!("could not tell: {e}")),
@@ -166,7 +166,7 @@ pub(super) async fn audience_validated(
     Check::new(CheckId::AudienceValidated, outcome, detail)
 }
 
-fn refusal(probe: Result<Probe, String>, what: &str) -> (CheckOutcome, String) {
+fn refusal(probe: Result<Probe, ProbeError>, what: &str) -> (CheckOutcome, String) {
     match probe {
         Ok(p) if p.accepted() => (Fail, format!("{what} was accepted ({})", p.describe())),
         Ok(p) => (Pass, format!("{what} was refused ({})", p.describe())),

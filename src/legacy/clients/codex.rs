@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 
 use super::{
-    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+    Credentials, Found, ReadError, Reader, Target, entry, epoch, finish, parse_json, secret_field,
+    str_field,
 };
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
@@ -24,10 +25,13 @@ pub(crate) const READER: Reader = Reader {
     },
 };
 
-fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, String> {
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, ReadError> {
     let mut out = Vec::new();
     let Some(map) = doc.as_object() else {
-        return Err(format!("{}: expected a JSON object", path.display()));
+        return Err(ReadError::NotTheShape {
+            path: path.to_path_buf(),
+            expected: "a JSON object",
+        });
     };
     for (key, v) in map {
         // Only token entries: an object with an access token or a server URL.

@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 
 use super::{
-    Credentials, Found, Reader, Target, entry, epoch, finish, parse_json, secret_field, str_field,
+    Credentials, Found, ReadError, Reader, Target, entry, epoch, finish, parse_json, secret_field,
+    str_field,
 };
 use crate::legacy::ClientApp;
 use crate::legacy::json_edit::Seg;
@@ -24,10 +25,13 @@ pub(crate) const READER: Reader = Reader {
     },
 };
 
-fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, String> {
+fn entries(path: &Path, doc: &Value, index: &ConnectorIndex) -> Result<Vec<Found>, ReadError> {
     let mut out = Vec::new();
     let Some(items) = doc.as_array() else {
-        return Err(format!("{}: expected a JSON array", path.display()));
+        return Err(ReadError::NotTheShape {
+            path: path.to_path_buf(),
+            expected: "a JSON array",
+        });
     };
     for (i, v) in items.iter().enumerate() {
         let server = str_field(v, "serverName").unwrap_or_default();

@@ -150,7 +150,7 @@ fn parse(
     let path = &snap.path;
     let text = match snap.text() {
         Ok(t) => t,
-        Err(p) => return problems.push(p),
+        Err(p) => return problems.push(p.to_string()),
     };
     for block in blocks(text)
         .into_iter()
@@ -200,7 +200,7 @@ pub(crate) fn remove_key(text: &str, key: &str) -> Option<String> {
 /// `key`. Our cut understands only the subset serde_yaml writes; anything beyond it that the
 /// cut would damage (an alias into the removed block, a multi-line flow value) is caught here.
 pub(crate) fn prove_removed(before: &str, after: &str, key: &str) -> Result<(), EditError> {
-    let mut expected = mapping(before).map_err(EditError::InvalidYaml)?;
+    let mut expected = mapping(before)?;
     let got = mapping(after).map_err(|_| EditError::Unsafe)?;
     if expected.remove(&Yaml::String(key.to_string())).is_none() || got != expected {
         return Err(EditError::Unsafe);
@@ -209,12 +209,13 @@ pub(crate) fn prove_removed(before: &str, after: &str, key: &str) -> Result<(), 
 }
 
 /// The top-level mapping of a one-document YAML file (an empty file is an empty mapping).
-fn mapping(text: &str) -> Result<yaml_rust2::yaml::Hash, String> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+fn mapping(text: &str) -> Result<yaml_rust2::yaml::Hash, EditError> {
+    let docs =
+        YamlLoader::load_from_str(text).map_err(|e| EditError::InvalidYaml(e.to_string()))?;
     match docs.as_slice() {
         [] => Ok(Default::default()),
         [Yaml::Hash(map)] => Ok(map.clone()),
-        _ => Err("not a single mapping".into()),
+        _ => Err(EditError::InvalidYaml("not a single mapping".into())),
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod gemini;
 pub(crate) mod goose;
 pub(crate) mod inspector;
 pub(crate) mod mcp_remote;
+mod read_error;
 pub(crate) mod vscode;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -20,6 +21,7 @@ use super::json_edit::Seg;
 use super::mapping::ConnectorIndex;
 use super::{ClientApp, LegacyEntry};
 use crate::secret::Secret;
+pub use read_error::ReadError;
 
 /// Where an entry lives inside its file, so it can be removed (and put back) alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +65,15 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// `None` when the file does not exist; `Err` is the text for the problems list.
-    pub(crate) fn read(path: &Path) -> Option<Result<Snapshot, String>> {
+    /// `None` when the file does not exist.
+    pub(crate) fn read(path: &Path) -> Option<Result<Snapshot, ReadError>> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Err(format!("{}: cannot read ({e})", path.display()))),
+            Err(source) => {
+                let path = path.to_path_buf();
+                return Some(Err(ReadError::Unreadable { path, source }));
+            }
         };
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         Some(Ok(Snapshot {
@@ -79,15 +84,18 @@ impl Snapshot {
     }
 
     /// The bytes as text (every store Lanyard edits is text).
-    pub(crate) fn text(&self) -> Result<&str, String> {
-        std::str::from_utf8(&self.bytes)
-            .map_err(|_| format!("{}: not UTF-8 text", self.path.display()))
+    pub(crate) fn text(&self) -> Result<&str, ReadError> {
+        std::str::from_utf8(&self.bytes).map_err(|_| ReadError::NotText {
+            path: self.path.clone(),
+        })
     }
 
     /// The bytes as a JSON document.
-    pub(crate) fn json(&self) -> Result<Value, String> {
-        serde_json::from_slice(&self.bytes)
-            .map_err(|e| format!("{}: not valid JSON ({e})", self.path.display()))
+    pub(crate) fn json(&self) -> Result<Value, ReadError> {
+        serde_json::from_slice(&self.bytes).map_err(|source| ReadError::NotJson {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -153,7 +161,7 @@ pub(crate) fn read_with(
             let snap = match Snapshot::read(&file) {
                 None => continue,
                 Some(Err(p)) => {
-                    problems.push(p);
+                    problems.push(p.to_string());
                     continue;
                 }
                 Some(Ok(s)) => s,
@@ -203,7 +211,7 @@ pub(crate) fn entry_id(client: ClientApp, file: &Path, key: &str) -> String {
 }
 
 /// Reads a JSON file that is not itself edited (configs, client registrations) if it exists.
-pub(crate) fn read_json(path: &Path) -> Option<Result<Value, String>> {
+pub(crate) fn read_json(path: &Path) -> Option<Result<Value, ReadError>> {
     Snapshot::read(path).map(|s| s.and_then(|s| s.json()))
 }
 
@@ -213,11 +221,11 @@ pub(crate) fn parse_json(
     snap: &Snapshot,
     out: &mut Vec<Found>,
     problems: &mut Vec<String>,
-    entries: impl FnOnce(&Value) -> Result<Vec<Found>, String>,
+    entries: impl FnOnce(&Value) -> Result<Vec<Found>, ReadError>,
 ) {
     match snap.json().and_then(|doc| entries(&doc)) {
         Ok(mut found) => out.append(&mut found),
-        Err(p) => problems.push(p),
+        Err(p) => problems.push(p.to_string()),
     }
 }
 
