@@ -23,6 +23,8 @@ pub mod redact;
 pub mod secret;
 pub mod store;
 pub mod trace;
+#[cfg(test)]
+mod typescript;
 pub mod view;
 
 pub use engine::{EngineError, Lanyard, LogoutReport, Options};

@@ -13,6 +13,7 @@ use crate::protocol::oauth_error::OAuthError;
 
 /// Which leg of the flow a request belongs to (one vocabulary for CLI, app and bundle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     IdpDiscovery,

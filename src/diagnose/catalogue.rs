@@ -12,6 +12,7 @@ use crate::view::connector::{ConnectorError, Stage};
 
 /// Where an error was met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// The browser came back to the loopback callback with `error=`.
@@ -56,6 +57,7 @@ impl Endpoint {
 
 /// Why something failed and what to do, for two readers. Safe to show and to bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Explanation {
     pub code: String,
     pub endpoint: Endpoint,
@@ -68,9 +70,11 @@ pub struct Explanation {
     pub known: bool,
     /// The server's own `error_description`, scrubbed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub server_description: Option<String>,
     /// Set by the clock check when a time-related failure is explained by skew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub clock_note: Option<String>,
 }
 

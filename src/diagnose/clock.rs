@@ -16,11 +16,13 @@ use crate::trace::Step;
 pub const SKEW_WARNING_SECS: i64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct OriginOffset {
     /// `scheme://host:port`.
     pub origin: String,
     /// What this server is for a person ("your company's sign-in service (IdP)", "Linear").
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub label: Option<String>,
     /// Server clock minus local clock, in seconds: positive = the server is ahead.
     pub offset_secs: i64,
@@ -31,6 +33,7 @@ pub struct OriginOffset {
 
 /// Which side is most likely wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ClockVerdict {
     /// No `Date` header was seen.
@@ -48,11 +51,13 @@ pub enum ClockVerdict {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClockCheck {
     pub origins: Vec<OriginOffset>,
     pub verdict: ClockVerdict,
     /// One sentence for a person, when something is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub warning: Option<String>,
 }
 

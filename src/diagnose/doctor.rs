@@ -31,17 +31,21 @@ pub struct DoctorOptions {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct KeyringCheck {
     pub backend: String,
     pub reachable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Environment {
     pub os: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub os_release: Option<String>,
     pub arch: String,
     pub app_version: String,
@@ -51,6 +55,7 @@ pub struct Environment {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PolicyCheck {
     pub source: String,
     pub idp_issuer: String,
@@ -61,23 +66,30 @@ pub struct PolicyCheck {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct NamedToken {
-    /// The connector id.
+    /// The connector id, or `idp` for the ID token.
     pub connector: String,
     pub token: TokenView,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DoctorReport {
+    #[cfg_attr(test, ts(type = "1"))]
     pub version: u32,
     /// Quote it in the ticket; it names this report (`LY-XXXX-XXXX-XXXX`).
     pub incident_id: String,
+    /// RFC 3339.
+    #[cfg_attr(test, ts(type = "string"))]
     pub generated_at: DateTime<Utc>,
     pub environment: Environment,
     pub policy: PolicyCheck,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub status: Option<StatusView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub status_error: Option<String>,
     pub clock: ClockCheck,
     pub timelines: Vec<Timeline>,

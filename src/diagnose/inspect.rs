@@ -16,6 +16,7 @@ use crate::secret::{Secret, fingerprint};
 use crate::trace::{StepKind, Trace, scrub};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     IdToken,
@@ -24,6 +25,7 @@ pub enum TokenKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum SignatureCheck {
     /// Verified against a key the issuer publishes.
@@ -40,6 +42,7 @@ pub enum SignatureCheck {
 
 /// One time claim in three forms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimeClaim {
     pub claim: String,
     pub utc: String,
@@ -49,6 +52,7 @@ pub struct TimeClaim {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TokenView {
     pub kind: TokenKind,
     /// `jwt` or `opaque`.
@@ -56,8 +60,10 @@ pub struct TokenView {
     /// Lets support say "the same token" without seeing it.
     pub fingerprint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "Record<string, unknown>"))]
     pub header: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "Record<string, unknown>"))]
     pub claims: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub times: Vec<TimeClaim>,

@@ -15,6 +15,7 @@ use crate::trace::{DEVICE_CODE_EXPIRED, Step, StepKind};
 use crate::view::connector::ConnectorError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Ok,
@@ -28,6 +29,7 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineStep {
     pub kind: StepKind,
     /// The leg, for a person ("Token exchange at the IdP").
@@ -37,17 +39,24 @@ pub struct TimelineStep {
     pub url: String,
     pub status: Option<u16>,
     pub verdict: Verdict,
+    /// RFC 3339.
+    #[cfg_attr(test, ts(type = "string"))]
     pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub oauth_error: Option<OAuthError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub explanation: Option<Explanation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "TimelineOutcome"))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Nothing was recorded.
@@ -58,12 +67,20 @@ pub enum Outcome {
 
 /// What was asked for, what the IdP put in the ID-JAG, what the connector granted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct KeyClaims {
+    /// As the trace recorded them: `{audience, resource, scope, client_id}` from the
+    /// exchange code, though a trace file may hold any JSON value here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "unknown"))]
     pub requested: Option<serde_json::Value>,
+    /// The ID-JAG's claims, handles (`jti`) as fingerprints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "unknown"))]
     pub id_jag: Option<serde_json::Value>,
+    /// `{scope, expires_at, token_type}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "unknown"))]
     pub granted: Option<serde_json::Value>,
     /// Differences worth a look ("aud differs from the requested audience").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -71,6 +88,7 @@ pub struct KeyClaims {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Timeline {
     /// `"sign-in"` or the connector id.
     pub name: String,
@@ -79,6 +97,7 @@ pub struct Timeline {
     /// Why the flow failed, when it did: from the failed step, or from the recorded error
     /// when the failure left no step behind (e.g. no ID-JAG support).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub failure: Option<Explanation>,
     pub key_claims: KeyClaims,
 }

@@ -47,6 +47,7 @@ use crate::policy::Policy;
 
 /// The MCP client application whose store holds an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientApp {
     McpRemote,
@@ -98,6 +99,7 @@ impl ClientApp {
 
 /// One legacy connection as a person sees it. Deliberately holds no token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LegacyEntry {
     /// Stable across scans: `<client>:<hash of file and key>`.
     pub id: String,
@@ -107,6 +109,8 @@ pub struct LegacyEntry {
     pub issuer: Option<String>,
     pub client_id: Option<String>,
     pub account: Option<String>,
+    /// RFC 3339; null when unknown.
+    #[cfg_attr(test, ts(type = "string | null"))]
     pub expires_at: Option<DateTime<Utc>>,
     pub has_refresh_token: bool,
     /// The policy connector this entry belongs to, when it could be matched.
@@ -119,6 +123,8 @@ pub struct LegacyEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "LegacyScan"))]
 pub struct ScanReport {
     pub entries: Vec<LegacyEntry>,
     /// Files that exist but could not be read or understood (never fatal to the scan).

@@ -8,6 +8,7 @@ use super::{ClientApp, LegacyEntry};
 
 /// What happened at the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Revocation {
     Revoked,
@@ -60,6 +61,7 @@ impl Revocation {
 
 /// One entry's outcome. Holds no token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Receipt {
     pub entry_id: String,
     pub client: Option<ClientApp>,

@@ -26,6 +26,7 @@ use crate::view::status::StatusView;
 pub const MATRIX_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Mismatch {
     /// Granted, but the admin did not expect it: someone got a connector nobody intended.
@@ -45,21 +46,26 @@ impl Mismatch {
 
 /// One user × connector cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MatrixCell {
     pub id: String,
     pub state: ConnectorState,
     /// The IdP's or the connector's error code (`invalid_target`, …) when there is a cause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub code: Option<String>,
     /// Whether the expected-grants file says this user should get it (only with `--expect`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub expected: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub mismatch: Option<Mismatch>,
 }
 
 /// Why a user is "not signed in".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RowError {
     /// The IdP's error (`login_required`, `access_denied`) or Lanyard's (`cancelled`, `timeout`,
     /// `wrong_user`, …).
@@ -68,10 +74,12 @@ pub struct RowError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MatrixRow {
     pub user: String,
     pub signed_in: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub error: Option<RowError>,
     /// Every policy connector, in policy order; empty when the user did not sign in.
     pub connectors: Vec<MatrixCell>,
@@ -79,13 +87,17 @@ pub struct MatrixRow {
 
 /// A policy connector as the matrix's column header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectorColumn {
     pub id: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PilotMatrix"))]
 pub struct Matrix {
+    #[cfg_attr(test, ts(type = "1"))]
     pub version: u32,
     pub users: Vec<MatrixRow>,
     #[serde(default)]
@@ -210,6 +222,7 @@ impl MatrixControl {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProgressPhase {
     SigningIn,
@@ -219,6 +232,8 @@ pub enum ProgressPhase {
 
 /// Sent before and after each user's turn (the app shows it per user).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PilotProgress"))]
 pub struct MatrixProgress {
     /// 0-based position in the list of users.
     pub index: usize,
@@ -227,8 +242,10 @@ pub struct MatrixProgress {
     pub phase: ProgressPhase,
     /// With `done`: how many connectors were granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub granted: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub error: Option<RowError>,
 }
 

@@ -17,13 +17,16 @@ pub const REPORT_VERSION: u32 = 1;
 
 /// One problem the policy check found, in the admin's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PolicyProblem {
     /// Where in the policy (`connectors[2].client_secret`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub path: Option<String>,
     pub message: String,
     /// What to change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub fix: Option<String>,
     /// Works, but not fully (a connector not zero-touch yet, no revocation endpoint): reported,
     /// not counted as a failure.
@@ -34,6 +37,7 @@ pub struct PolicyProblem {
 /// The policy-check section: `lanyard policy check` (src/admin) on the policy the engine runs
 /// with, or the doctor's static checks when that file can't be read again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PolicyCheckSection {
     pub source: String,
     /// Which check ran ("static checks", "static and live checks").

@@ -8,6 +8,7 @@ use crate::trace::{Step, StepKind};
 
 /// The legs a pilot report shows as columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LegGroup {
     /// IdP discovery, signing keys and the sign-in code redemption.
@@ -60,6 +61,7 @@ impl LegGroup {
 
 /// One flow's time per leg, in milliseconds (the browser's own time is not a step's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FlowTiming {
     /// The test user the flow ran for.
     pub user: String,

@@ -7,7 +7,5 @@ mod build;
 pub mod connector;
 pub mod status;
 pub mod time_left;
-#[cfg(test)]
-mod typescript;
 
 pub use build::build;

@@ -23,6 +23,7 @@ use crate::secret::Secret;
 pub use probe::FOREIGN_AUDIENCE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckId {
     ProtectedResourceMetadata,
@@ -57,6 +58,7 @@ impl CheckId {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckOutcome {
     Pass,
@@ -65,6 +67,8 @@ pub enum CheckOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ReadinessCheck"))]
 pub struct Check {
     pub id: CheckId,
     pub title: String,
@@ -73,6 +77,7 @@ pub struct Check {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReadinessReport {
     pub mcp_url: String,
     pub checks: Vec<Check>,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockVerdictText, formatClaim, formatDuration, humanSecs, lookOf, offsetText, orderedClaims, signatureLook, VERDICT_LOOKS } from './diagnostics';
+import { claimEntries, clockVerdictText, formatClaim, formatDuration, humanSecs, lookOf, offsetText, orderedClaims, signatureLook, VERDICT_LOOKS } from './diagnostics';
 
 describe('diagnostics words', () => {
   it('formats durations and clock offsets like the CLI', () => {
@@ -28,6 +28,14 @@ describe('diagnostics words', () => {
 
   it('orders claims: the named ones first, the rest alphabetically', () => {
     expect(orderedClaims({ z: 1, scope: 's', a: 2, aud: 'x' }, ['aud', 'scope']).map(([k]) => k)).toEqual(['aud', 'scope', 'a', 'z']);
+  });
+
+  it('shows a stage of key claims that is not an object as it is (KeyClaims holds any JSON value)', () => {
+    expect(claimEntries({ scope: 's', aud: 'x' }, ['aud'])).toEqual([['aud', 'x'], ['scope', 's']]);
+    expect(claimEntries(undefined)).toEqual([]);
+    expect(claimEntries(null)).toEqual([]);
+    expect(claimEntries('opaque')).toEqual([['value', 'opaque']]);
+    expect(claimEntries(['a', 'b'])).toEqual([['value', ['a', 'b']]]);
   });
 
   it('has words and a shape for every verdict and signature result, and survives unknown ones', () => {

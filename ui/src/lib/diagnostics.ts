@@ -101,6 +101,14 @@ export const CLAIM_STAGES = [
   { key: 'granted', heading: 'Granted', first: ['scope', 'expires_at', 'token_type'] },
 ] as const;
 
+/** A stage's claims as a map, when they are one. `KeyClaims` holds any JSON value (Rust:
+ * `serde_json::Value`); the engine records objects, anything else is shown as it is. */
+export function claimEntries(value: unknown, first: readonly string[] = []): [string, unknown][] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === 'object' && !Array.isArray(value)) return orderedClaims(value as Record<string, unknown>, first);
+  return [['value', value]];
+}
+
 /** Entries of a claim map, the `first` keys leading in that order, the rest alphabetically. */
 export function orderedClaims(map: Record<string, unknown>, first: readonly string[] = []): [string, unknown][] {
   const lead = first.filter((k) => k in map).map((k): [string, unknown] => [k, map[k]]);

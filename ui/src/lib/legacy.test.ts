@@ -62,7 +62,11 @@ describe('legacy words', () => {
   it('words every receipt outcome, never by colour alone', () => {
     expect(receiptLook(receipt({ outcome: 'revoked' }))).toMatchObject({ label: 'Revoked at the server', icon: 'check' });
     expect(receiptLook(receipt({ outcome: 'no_endpoint' })).label).toBe('Removed locally only — the grant may persist at the provider');
-    expect(receiptLook(receipt({ outcome: 'failed', reason: 'x' })).label).toBe('Revocation failed — will retry');
+    expect(receiptLook(receipt({ outcome: 'failed', reason: 'x', permanent: false })).label).toBe('Revocation failed — will retry');
+    expect(receiptLook(receipt({ outcome: 'failed', reason: 'x', permanent: true }))).toMatchObject({
+      label: 'Revocation refused — the grant may persist at the provider',
+      icon: 'alert',
+    });
     expect(receiptLook(receipt({ outcome: 'not_attempted' })).label).toBe('Not disconnected');
   });
 });

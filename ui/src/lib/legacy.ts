@@ -59,7 +59,10 @@ export function receiptLook(r: Receipt): Look {
     case 'no_endpoint':
       return { label: 'Removed locally only — the grant may persist at the provider', icon: 'alert', tone: 'attention' };
     case 'failed':
-      return { label: 'Revocation failed — will retry', icon: 'cloud-off', tone: 'attention' };
+      // `permanent`: the server refused for good and Lanyard does not retry (legacy::Revocation).
+      return r.revocation.permanent
+        ? { label: 'Revocation refused — the grant may persist at the provider', icon: 'alert', tone: 'attention' }
+        : { label: 'Revocation failed — will retry', icon: 'cloud-off', tone: 'attention' };
     default:
       return { label: 'Not disconnected', icon: 'minus', tone: 'neutral' };
   }

@@ -70,7 +70,7 @@ export function createLegacyStore(seeded: boolean) {
   /** Granola's server has no revocation endpoint; Supabase's is down (queued). */
   function revocationFor(e: LegacyEntry): Revocation {
     if (e.connector_id === 'granola') return { outcome: 'no_endpoint' };
-    if (e.connector_id === 'supabase') return { outcome: 'failed', reason: 'connection refused' };
+    if (e.connector_id === 'supabase') return { outcome: 'failed', reason: 'connection refused', permanent: false };
     return { outcome: 'revoked' };
   }
 
@@ -82,7 +82,9 @@ export function createLegacyStore(seeded: boolean) {
       case 'no_endpoint':
         return `Removed from ${app} only: the provider has no revocation endpoint, so the grant may persist at the provider until it expires.`;
       case 'failed':
-        return `Removed from ${app}; revocation at the server failed (${r.reason}) and is queued for retry.`;
+        return r.permanent
+          ? `Removed from ${app}; the server refused the revocation for good (${r.reason}), so Lanyard will not retry: the grant may persist at the provider until it expires or you revoke it in the provider's settings.`
+          : `Removed from ${app}; revocation at the server failed (${r.reason}) and is queued for retry.`;
       case 'not_attempted':
         return `Nothing changed in ${app}.`;
     }
