@@ -138,8 +138,12 @@ fn check_connectors(items: &[Value], out: &mut Vec<Problem>) {
             match v.as_str().map(policy::check_origin) {
                 Some(Ok(_)) => {}
                 Some(Err(why)) => out.push(
-                    Problem::at(join(&at, "token_endpoint_origin"), "bad_value", why)
-                        .fix("give the origin only, e.g. \"https://tokens.example.com\""),
+                    Problem::at(
+                        join(&at, "token_endpoint_origin"),
+                        "bad_value",
+                        why.to_string(),
+                    )
+                    .fix("give the origin only, e.g. \"https://tokens.example.com\""),
                 ),
                 None => out.push(wrong_type(&join(&at, "token_endpoint_origin"), "a string")),
             }

@@ -78,7 +78,7 @@ pub struct Lab {
     policy_path: PathBuf,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    end_sessions: Vec<Box<dyn FnOnce() + Send + Sync>>,
+    end_sessions: Vec<EndSessions>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -314,6 +314,9 @@ fn register_clients(state: &LabState) -> (String, Vec<String>) {
     (idp_secret, connector_secrets)
 }
 
+/// Ends a connector's open MCP sessions (its server keeps running).
+type EndSessions = Box<dyn FnOnce() + Send + Sync>;
+
 /// Starts the IdP's server and one per connector; each stops when `stop` says so. Also
 /// returns, per connector, how to end its open MCP sessions.
 fn serve_all(
@@ -321,7 +324,7 @@ fn serve_all(
     idp_listener: TcpListener,
     connector_listeners: Vec<TcpListener>,
     stop: &watch::Sender<bool>,
-) -> (Vec<JoinHandle<()>>, Vec<Box<dyn FnOnce() + Send + Sync>>) {
+) -> (Vec<JoinHandle<()>>, Vec<EndSessions>) {
     let mut tasks = Vec::new();
     let mut end_sessions = Vec::new();
     let idp_router = idp::router(state.clone()).merge(admin::router(state.clone()));
