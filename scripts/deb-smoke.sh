@@ -2,7 +2,8 @@
 # The .deb still installs and runs: bundle the debug build the end-to-end test just made
 # (`package.sh --debug`, a few seconds), `dpkg -i` it, start the *installed* /usr/bin/lanyard-app
 # against the lab with ada signed in, check its window is up and that it renews her session by
-# itself, quit it with SIGTERM (exit 0), then `dpkg -r`. Needs root (CI runs as root); without
+# itself, close its window (its web process ends, the app stays), open it again with a second
+# launch, quit it with SIGTERM (exit 0), then `dpkg -r`. Needs root (CI runs as root); without
 # root and without password-less sudo it says so and skips, because installing a package is
 # the point of the check.
 set -euo pipefail
@@ -56,7 +57,10 @@ if [ "${1:-}" = "--inside" ]; then
   [ -n "$renewed" ] || { echo "deb smoke: the installed app did not renew the session (expiry stayed $before)"; tail -n 30 "$RUN/app.log"; exit 1; }
   echo "  ok   window up; session renewed by the installed app ($before -> $renewed)"
 
-  # The window's close button hides it to the tray; the app (and its renewals) go on.
+  # The window's close button closes the window, webview and all; the app (and its renewals)
+  # go on in the tray.
+  web_processes() { pgrep -P "$APP_PID" -f WebKitWebProcess | wc -l; }
+  [ "$(web_processes)" -gt 0 ] || { echo "deb smoke: no WebKit web process under the shown window"; exit 1; }
   python3 tests/e2e/wm-close.py "$window"
   hidden=""
   for _ in $(seq 1 50); do
@@ -66,7 +70,23 @@ if [ "${1:-}" = "--inside" ]; then
   [ -n "$hidden" ] || { echo "deb smoke: the window is still shown after a close request"; exit 1; }
   sleep 1
   kill -0 "$APP_PID" 2>/dev/null || { echo "deb smoke: closing the window quit the app"; tail -n 30 "$RUN/app.log"; exit 1; }
-  echo "  ok   closing the window hides it; the app keeps running in the tray"
+  freed=""
+  for _ in $(seq 1 50); do [ "$(web_processes)" -eq 0 ] && { freed=1; break; }; sleep 0.1; done
+  [ -n "$freed" ] || { echo "deb smoke: the WebKit web process outlived the closed window"; exit 1; }
+  echo "  ok   closing the window ends its web process; the app keeps running in the tray"
+
+  # Opening Lanyard again (a second launch, as the desktop's launcher does) builds the window
+  # anew in the running app; the second process hands over and exits.
+  started=$(date +%s%N)
+  /usr/bin/lanyard-app > "$RUN/second.log" 2>&1 || { echo "deb smoke: the second launch failed"; cat "$RUN/second.log"; exit 1; }
+  window=""
+  for _ in $(seq 1 100); do
+    window=$(xdotool search --onlyvisible --name '^Lanyard$' 2>/dev/null | head -n1 || true)
+    [ -n "$window" ] && break
+    sleep 0.05
+  done
+  [ -n "$window" ] || { echo "deb smoke: a second launch did not open the window again"; tail -n 30 "$RUN/app.log"; exit 1; }
+  echo "  ok   a second launch opens the window again ($(( ($(date +%s%N) - started) / 1000000 )) ms to a mapped window, debug build)"
 
   kill -TERM "$APP_PID"
   rc=0

@@ -27,17 +27,6 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         .manage(state)
         .manage(pilot::PilotState::default())
         .manage(Arc::new(legacy_count::LegacyCountCache::default()))
-        // A tray app: closing the window hides it to the tray, where Open brings it back and
-        // Quit ends the app. Without this, closing the last window would exit Lanyard and stop
-        // every renewal.
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event
-                && window.label() == "main"
-            {
-                api.prevent_close();
-                let _ = window.hide();
-            }
-        })
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::sign_in,
@@ -60,11 +49,39 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         ])
 }
 
+/// Shows the window, building it again when it was closed (see `keep_running_in_tray`).
 pub fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
+    let window = app.get_webview_window(MAIN_WINDOW).or_else(|| {
+        let config = app
+            .config()
+            .app
+            .windows
+            .iter()
+            .find(|w| w.label == MAIN_WINDOW)?;
+        tauri::WebviewWindowBuilder::from_config(app, config)
+            .and_then(|builder| builder.build())
+            .inspect_err(|e| tracing::warn!("could not open the window again: {e}"))
+            .ok()
+    });
+    if let Some(w) = window {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
+    }
+}
+
+/// The window's label in tauri.conf.json.
+pub const MAIN_WINDOW: &str = "main";
+
+/// A tray app: closing the window closes the window, webview and all (its WebKit processes
+/// and their memory go with it; Open builds it again), but not the app, whose renewals go on
+/// in the tray until Quit. Without a tray (no policy, so nothing to open it again from),
+/// closing the window quits.
+fn keep_running_in_tray<R: Runtime>(app: &tauri::AppHandle<R>, event: &tauri::RunEvent) {
+    if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event
+        && app.tray_by_id(tray::TRAY_ID).is_some()
+    {
+        api.prevent_exit();
     }
 }
 
@@ -131,7 +148,7 @@ pub fn run() {
         })
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| keep_running_in_tray(app, &event)),
         Err(e) => {
             eprintln!("Lanyard could not start: {e}");
             std::process::exit(1);

@@ -15,7 +15,7 @@ use crate::app_state::AppState;
 use crate::legacy_count::LegacyCountCache;
 use crate::tray_model::{self, MenuEntry, TrayIcon};
 
-const TRAY_ID: &str = "lanyard";
+pub const TRAY_ID: &str = "lanyard";
 
 fn icon(kind: TrayIcon) -> Image<'static> {
     let bytes: &'static [u8] = match kind {
