@@ -78,7 +78,9 @@ pub const MAIN_WINDOW: &str = "main";
 /// in the tray until Quit. Without a tray (no policy, so nothing to open it again from),
 /// closing the window quits.
 fn keep_running_in_tray<R: Runtime>(app: &tauri::AppHandle<R>, event: &tauri::RunEvent) {
-    if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event
+    if let tauri::RunEvent::ExitRequested {
+        code: None, api, ..
+    } = event
         && app.tray_by_id(tray::TRAY_ID).is_some()
     {
         api.prevent_exit();
