@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::catalogue::{Endpoint, Explanation};
+use crate::protocol::oauth_error::ErrorCode;
 use crate::trace::Step;
 
 /// Past this, a skew is worth a warning (the lab's and the conformance suite's JWT tolerance).
@@ -261,7 +262,7 @@ fn is_time_related(x: &Explanation) -> bool {
                 .as_deref()
                 .unwrap_or("")
                 .to_ascii_lowercase();
-            x.code == "invalid_grant"
+            ErrorCode::parse(&x.code) == ErrorCode::InvalidGrant
                 && ["exp", "iat", "future", "not yet valid", "nbf", "clock"]
                     .iter()
                     .any(|w| d.contains(w))

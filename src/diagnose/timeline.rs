@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{self, Endpoint, Explanation};
-use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::oauth_error::{ErrorCode, OAuthError};
 use crate::trace::{DEVICE_CODE_EXPIRED, Step, StepKind};
 use crate::view::connector::ConnectorError;
 
@@ -216,10 +216,12 @@ fn judge(s: &Step, later: &[Step], who: Option<&str>) -> (Verdict, Option<Explan
             return failed(Endpoint::IdpToken, "expired_token", None);
         }
         // RFC 8628 §3.5: "not yet" and "more slowly" are the IdP keeping pace, not failures.
-        if s.oauth_error
-            .as_ref()
-            .is_some_and(|e| matches!(e.error.as_str(), "authorization_pending" | "slow_down"))
-        {
+        if s.oauth_error.as_ref().is_some_and(|e| {
+            matches!(
+                e.code(),
+                ErrorCode::AuthorizationPending | ErrorCode::SlowDown
+            )
+        }) {
             return (Verdict::Info, None);
         }
     }

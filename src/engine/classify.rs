@@ -4,6 +4,7 @@
 use crate::http::HttpError;
 use crate::protocol::discovery::DiscoveryError;
 use crate::protocol::mcp::McpError;
+use crate::protocol::oauth_error::ErrorCode;
 use crate::protocol::token_endpoint::ExchangeError;
 use crate::trace::scrub;
 use crate::view::connector::{ConnectorError, ConnectorState, Stage};
@@ -16,23 +17,22 @@ pub enum Failure {
     Mcp(McpError),
 }
 
-/// IdP token-exchange codes that mean "your organisation's policy says no".
-pub const IDP_DENIAL_CODES: &[&str] = &[
-    "invalid_target",
-    "access_denied",
-    "unauthorized_client",
-    "invalid_scope",
-];
-
-/// True for the token-exchange codes that put a connector in `denied`.
-pub fn is_denial_code(code: &str) -> bool {
-    IDP_DENIAL_CODES.contains(&code)
+/// True for the IdP token-exchange codes that mean "your organisation's policy says no": they
+/// put a connector in `denied`.
+pub fn is_denial_code(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::InvalidTarget
+            | ErrorCode::AccessDenied
+            | ErrorCode::UnauthorizedClient
+            | ErrorCode::InvalidScope
+    )
 }
 
 /// The IdP refused the subject token (`invalid_grant`): the engine should refresh the ID
 /// token (or use the IdP refresh token) and try once more before asking for a sign-in.
 pub fn wants_fresh_subject(failure: &Failure) -> bool {
-    matches!(failure, Failure::Exchange(Stage::TokenExchange, e) if e.oauth_code() == Some("invalid_grant"))
+    matches!(failure, Failure::Exchange(Stage::TokenExchange, e) if e.oauth_code() == Some(ErrorCode::InvalidGrant))
 }
 
 pub fn classify(failure: &Failure) -> (ConnectorState, ConnectorError) {
@@ -224,20 +224,20 @@ fn oauth_refusal(
     admin: impl Fn(&str) -> String,
 ) -> (ConnectorState, String) {
     use ConnectorState::*;
-    match (at_idp, code) {
+    match (at_idp, ErrorCode::parse(code)) {
         (true, c) if is_denial_code(c) => (Denied, denied_hint(who)),
-        (false, "access_denied") => (Denied, denied_hint(who)),
-        (true, "invalid_grant") => (
+        (false, ErrorCode::AccessDenied) => (Denied, denied_hint(who)),
+        (true, ErrorCode::InvalidGrant) => (
             NeedsSignIn,
             "Your sign-in has expired or was not accepted. Sign in again.".into(),
         ),
-        (_, "insufficient_user_authentication") => (
+        (_, ErrorCode::InsufficientUserAuthentication) => (
             NeedsSignIn,
             format!(
                 "Your organisation wants a fresh sign-in before granting {who}. Sign in again."
             ),
         ),
-        (false, "invalid_grant") => (
+        (false, ErrorCode::InvalidGrant) => (
             Misconfigured,
             format!(
                 "{who}'s authorization server did not accept the grant from your organisation \
@@ -245,7 +245,9 @@ fn oauth_refusal(
                  the trust between the two may be misconfigured."
             ),
         ),
-        (_, "temporarily_unavailable" | "server_error") => (Unreachable, unreachable_hint(who)),
+        (_, ErrorCode::TemporarilyUnavailable | ErrorCode::ServerError) => {
+            (Unreachable, unreachable_hint(who))
+        }
         _ if status >= 500 => (Unreachable, unreachable_hint(who)),
         _ => (Misconfigured, admin(code)),
     }
@@ -560,6 +562,8 @@ mod tests {
             400,
             "invalid_target"
         )));
-        assert!(is_denial_code("invalid_scope") && !is_denial_code("invalid_grant"));
+        assert!(
+            is_denial_code(ErrorCode::InvalidScope) && !is_denial_code(ErrorCode::InvalidGrant)
+        );
     }
 }

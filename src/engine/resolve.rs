@@ -15,6 +15,7 @@ use crate::policy::ConnectorConfig;
 use crate::protocol::client_auth::ClientAuth;
 use crate::protocol::discovery::{ConnectorMetadata, DiscoveryError, MetadataCache, discover_for};
 use crate::protocol::jwt_bearer::{RedeemedToken, redeem_id_jag};
+use crate::protocol::oauth_error::ErrorCode;
 use crate::protocol::token_endpoint::ExchangeError;
 use crate::protocol::token_exchange::{SubjectToken, request_id_jag};
 use crate::trace::Trace;
@@ -104,7 +105,7 @@ async fn run(
         token = redeem_fresh(ctx, &meta, &auth, subject, &scopes, trace).await;
     }
     if let Err(Failure::Exchange(Stage::JwtBearer, e)) = &token
-        && e.oauth_code() == Some("invalid_grant")
+        && e.oauth_code() == Some(ErrorCode::InvalidGrant)
     {
         tracing::info!("authorization server said invalid_grant; one retry with a fresh ID-JAG");
         token = redeem_fresh(ctx, &meta, &auth, subject, &scopes, trace).await;

@@ -8,7 +8,7 @@ use crate::http::{Http, HttpResponse};
 use crate::policy::AuthMethod;
 use crate::protocol::client_auth::ClientAuth;
 use crate::protocol::discovery::{ConnectorMetadata, JWT_BEARER_GRANT};
-use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::oauth_error::{ErrorCode, OAuthError};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -105,7 +105,10 @@ fn refused(response: &HttpResponse, auth: &ClientAuth) -> ExchangeError {
 /// The quirk of the Python MCP SDK's AS ("Missing client_id") and its relatives.
 fn wants_client_id_in_body(status: u16, error: &OAuthError, auth: &ClientAuth) -> bool {
     matches!(status, 400 | 401)
-        && matches!(error.error.as_str(), "invalid_request" | "invalid_client")
+        && matches!(
+            error.code(),
+            ErrorCode::InvalidRequest | ErrorCode::InvalidClient
+        )
         && error
             .error_description
             .as_deref()

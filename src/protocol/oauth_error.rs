@@ -15,7 +15,57 @@ pub struct OAuthError {
     pub error_uri: Option<String>,
 }
 
+/// The `error` codes Lanyard acts on, typed so a decision is a `match`, not a string compare
+/// (RFC 6749 §5.2, RFC 8693 §2.2.2 `invalid_target`, RFC 8628 §3.5 for the device flow,
+/// RFC 9470 `insufficient_user_authentication`). Any other code is `Other`: still shown and
+/// stored as the server sent it (`OAuthError::error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    InvalidTarget,
+    AccessDenied,
+    InsufficientUserAuthentication,
+    TemporarilyUnavailable,
+    ServerError,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
+    Other,
+}
+
+impl ErrorCode {
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            "invalid_target" => Self::InvalidTarget,
+            "access_denied" => Self::AccessDenied,
+            "insufficient_user_authentication" => Self::InsufficientUserAuthentication,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            "server_error" => Self::ServerError,
+            "authorization_pending" => Self::AuthorizationPending,
+            "slow_down" => Self::SlowDown,
+            "expired_token" => Self::ExpiredToken,
+            _ => Self::Other,
+        }
+    }
+}
+
 impl OAuthError {
+    /// The code, typed.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::parse(&self.error)
+    }
+
     /// Parses a JSON error body; `None` when the body is not an OAuth error.
     pub fn from_body(body: &[u8]) -> Option<Self> {
         let parsed: Self = serde_json::from_slice(body).ok()?;
@@ -37,5 +87,21 @@ impl std::fmt::Display for OAuthError {
             Some(d) => write!(f, "{}: {}", self.error, d),
             None => f.write_str(&self.error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_exactly_and_anything_else_is_other() {
+        assert_eq!(ErrorCode::parse("invalid_grant"), ErrorCode::InvalidGrant);
+        assert_eq!(ErrorCode::parse("slow_down"), ErrorCode::SlowDown);
+        for other in ["Invalid_Grant", "invalid_grant ", "", "custom_code"] {
+            assert_eq!(ErrorCode::parse(other), ErrorCode::Other, "{other:?}");
+        }
+        let e = OAuthError::from_body(br#"{"error":"access_denied"}"#).unwrap();
+        assert_eq!(e.code(), ErrorCode::AccessDenied);
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::http::{Http, HttpError, HttpResponse};
 use crate::protocol::client_auth::{Applied, ClientAuthError};
-use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::oauth_error::{ErrorCode, OAuthError};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
 
@@ -33,10 +33,10 @@ pub enum ExchangeError {
 
 impl ExchangeError {
     /// The OAuth error code, if the server sent one.
-    pub fn oauth_code(&self) -> Option<&str> {
+    pub fn oauth_code(&self) -> Option<ErrorCode> {
         match self {
             Self::OAuth { error, .. } | Self::WantsClientIdInBody { error, .. } => {
-                Some(&error.error)
+                Some(error.code())
             }
             _ => None,
         }

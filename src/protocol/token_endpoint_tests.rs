@@ -206,7 +206,10 @@ async fn idp_errors_are_typed_and_token_free() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.oauth_code(), Some("invalid_target"));
+    assert_eq!(
+        err.oauth_code(),
+        Some(crate::protocol::oauth_error::ErrorCode::InvalidTarget)
+    );
     assert!(!format!("{err} {err:?}").contains("eyJ"), "{err}");
 }
 

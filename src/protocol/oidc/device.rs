@@ -21,6 +21,7 @@ use super::error::LoginError;
 use super::remote::{Prompt, Remote};
 use super::token::{Grant, Issued, not_oauth};
 use super::{IdpClient, SessionTokens};
+use crate::protocol::oauth_error::ErrorCode;
 use crate::secret::Secret;
 use crate::trace::{DEVICE_CODE_EXPIRED, StepKind, Trace};
 
@@ -120,21 +121,23 @@ pub(crate) fn after_refusal(
     let LoginError::CodeExchange(e) = refusal else {
         return Err(refusal);
     };
-    match e.error.as_str() {
-        "authorization_pending" => Ok(interval),
-        "slow_down" => Ok(interval + SLOW_DOWN_STEP),
-        "access_denied" => Err(LoginError::DeviceDenied(e.error_description)),
-        "expired_token" => Err(LoginError::DeviceCodeExpired),
+    match e.code() {
+        ErrorCode::AuthorizationPending => Ok(interval),
+        ErrorCode::SlowDown => Ok(interval + SLOW_DOWN_STEP),
+        ErrorCode::AccessDenied => Err(LoginError::DeviceDenied(e.error_description)),
+        ErrorCode::ExpiredToken => Err(LoginError::DeviceCodeExpired),
         _ => Err(LoginError::CodeExchange(e)),
     }
 }
 
 /// What the timeline says about a poll the IdP refused and Lanyard will repeat.
-fn poll_note(code: Option<&str>, next: Duration) -> String {
+fn poll_note(code: Option<ErrorCode>, next: Duration) -> String {
     let next = next.as_secs();
     match code {
-        Some("authorization_pending") => format!("not approved yet; next poll in {next} s"),
-        Some("slow_down") => format!("the IdP asked to poll more slowly; next poll in {next} s"),
+        Some(ErrorCode::AuthorizationPending) => format!("not approved yet; next poll in {next} s"),
+        Some(ErrorCode::SlowDown) => {
+            format!("the IdP asked to poll more slowly; next poll in {next} s")
+        }
         _ => format!("no answer from the IdP; polling again in {next} s"),
     }
 }
@@ -220,7 +223,7 @@ impl IdpClient {
                 Err(refusal) => refusal,
             };
             let code = match &refusal {
-                LoginError::CodeExchange(e) => Some(e.error.clone()),
+                LoginError::CodeExchange(e) => Some(e.code()),
                 _ => None,
             };
             interval = after_refusal(refusal, interval, &mut unreachable)?;
@@ -232,7 +235,7 @@ impl IdpClient {
                 );
                 return Err(LoginError::DeviceCodeExpired);
             }
-            trace.annotate_last(StepKind::DevicePoll, &poll_note(code.as_deref(), interval));
+            trace.annotate_last(StepKind::DevicePoll, &poll_note(code, interval));
         }
     }
 

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::oauth_error::{ErrorCode, OAuthError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -157,7 +157,9 @@ impl LoginError {
             Self::PkceUnsupported => {
                 "Ask your admin to enable PKCE (S256) for Lanyard's client at the IdP.".into()
             }
-            Self::Authorization { error, .. } if error == "access_denied" => {
+            Self::Authorization { error, .. }
+                if ErrorCode::parse(error) == ErrorCode::AccessDenied =>
+            {
                 "The IdP did not let you sign in; ask your admin to assign Lanyard to you.".into()
             }
             Self::Authorization { .. } => {
@@ -173,10 +175,10 @@ impl LoginError {
                 "Sign in again and finish in the browser window Lanyard opens.".into()
             }
             Self::Cancelled => "Sign in again when you are ready.".into(),
-            Self::CodeExchange(e) if e.error == "invalid_client" => {
+            Self::CodeExchange(e) if e.code() == ErrorCode::InvalidClient => {
                 "Ask your admin to check Lanyard's client id and authentication method at the IdP.".into()
             }
-            Self::CodeExchange(e) if e.error == "invalid_grant" => {
+            Self::CodeExchange(e) if e.code() == ErrorCode::InvalidGrant => {
                 "The IdP no longer accepts this sign-in code: each code works once and only for a few minutes, so a URL pasted twice or too late is refused. Run `lanyard login` again and finish promptly.".into()
             }
             Self::CodeExchange(_) => "Sign in again; if it repeats, send a diagnostic bundle to support.".into(),

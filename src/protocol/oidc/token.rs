@@ -13,7 +13,7 @@ use super::error::LoginError;
 use super::metadata::from_http;
 use crate::http::{Http, HttpResponse};
 use crate::protocol::client_auth::ClientAuth;
-use crate::protocol::oauth_error::OAuthError;
+use crate::protocol::oauth_error::{ErrorCode, OAuthError};
 use crate::protocol::token_endpoint::{self, ExchangeError};
 use crate::secret::Secret;
 use crate::trace::{StepKind, Trace};
@@ -90,7 +90,7 @@ impl Endpoint<'_> {
         if !response.is_success() {
             let err = response.oauth_error();
             return Err(match (grant, err) {
-                (Grant::Refresh, Some(e)) if e.error == "invalid_grant" => {
+                (Grant::Refresh, Some(e)) if e.code() == ErrorCode::InvalidGrant => {
                     LoginError::SessionExpired(Some(e))
                 }
                 (Grant::Refresh, Some(e)) => LoginError::TokenRejected(e),
