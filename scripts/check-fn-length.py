@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""No function in non-test core code over 60 lines without a reason written beside it.
+"""No function in non-test code over 60 lines without a reason written beside it.
 
 For each .rs file under the given folders (default: src), every `fn` whose body (opening
 brace to closing brace) spans more than MAX lines is an offender unless a comment

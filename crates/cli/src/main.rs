@@ -148,6 +148,7 @@ fn main() -> ExitCode {
     }
 }
 
+// long: one arm per command, each the few lines that call the core and render its answer.
 async fn run(cli: Cli) -> Result<u8, EngineError> {
     let options = || Options {
         policy_path: cli.policy.clone(),
@@ -254,6 +255,7 @@ fn dirs_home() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+// long: one arm per `legacy` subcommand.
 async fn legacy(
     ctx: &lanyard::legacy::LegacyContext,
     action: LegacyAction,

@@ -209,6 +209,8 @@ async fn run_init(http: &Http, req: &InitRequest, path: &Path, force: bool, json
     0
 }
 
+// long: `policy add` step by step, each refusal with its own exit code (2 unreadable policy,
+// 4 refused or incomplete entry, 1 not written); split, the exit codes would hide in helpers.
 async fn run_add(
     http: &Http,
     req: &AddRequest,

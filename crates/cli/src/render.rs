@@ -57,6 +57,7 @@ pub fn status(status: &StatusView, json: bool) {
     emit(&status_text(status, Utc::now()));
 }
 
+// long: the status screen from top to bottom: session line, then one block per connector.
 pub fn status_text(status: &StatusView, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let s = &status.session;

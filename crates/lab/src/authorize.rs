@@ -22,6 +22,8 @@ pub struct Target<'a> {
     pub connector: Option<usize>,
 }
 
+// long: the authorization request's checks in the order RFC 6749 §4.1.2.1 and PKCE give them,
+// each failing with its own error; the lab is read as the reference for them.
 pub fn authorize(state: &LabState, target: Target<'_>, raw_query: Option<&str>) -> Response {
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes())

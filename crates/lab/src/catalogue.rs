@@ -78,6 +78,7 @@ impl ConnectorSpec {
 pub const LEGACY_CLIENT_ID: &str = "legacy-cli";
 
 /// The eight product connectors, then `synthetic` extra ones (`synth-001`…).
+// long: a table: the eight product connectors, one literal each, then the synthetic ones.
 pub fn catalogue(synthetic: usize) -> Vec<ConnectorSpec> {
     let mut atlassian = ConnectorSpec::new(
         "atlassian",

@@ -22,6 +22,7 @@ pub struct Endpoint<'a> {
 }
 
 /// Returns the authenticated client id.
+// long: one branch per token_endpoint_auth_method, each with the checks its RFC asks for.
 pub fn authenticate(
     state: &LabState,
     endpoint: Endpoint<'_>,

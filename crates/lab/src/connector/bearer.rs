@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::ConnectorCtx;
 
+// long: RFC 6750 §3's checks in order, each answering with its own WWW-Authenticate error.
 pub async fn require_bearer(
     State(ctx): State<ConnectorCtx>,
     request: Request,

@@ -13,6 +13,8 @@ use crate::oauth::{Form, OAuthError, TYP_ID_JAG, intersect, mint, split_scope};
 use crate::state::{AccessGrant, GrantKind};
 use crate::token_endpoint::TokenResponse;
 
+// long: every RFC 7523 §3 and EMA check on the ID-JAG in the specs' order, each its own OAuth
+// error: the reference a connector's AS is compared with, easiest to audit as one list.
 pub fn redeem(
     ctx: &ConnectorCtx,
     client_id: &str,

@@ -14,6 +14,8 @@ use crate::oauth::{
 use crate::state::{ID_JAG_LIFETIME, LabState};
 use crate::token_endpoint::TokenResponse;
 
+// long: the RFC 8693 and EMA checks of a token-exchange request in the specs' order, each its
+// own OAuth error, then the grant decision: one list to audit against the draft.
 pub fn exchange(
     state: &LabState,
     client_id: &str,
