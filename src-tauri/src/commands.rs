@@ -13,7 +13,7 @@ use crate::app_state::AppState;
 use crate::autostart::ManagerExt;
 use crate::blocking;
 use crate::dto::{AppError, ErrorCode, Settings};
-use crate::events::{SIGN_IN_PROGRESS, SignInProgress};
+use crate::events::{SIGN_IN_PROGRESS, SignInPhase, SignInProgress};
 
 /// Reads the state file: on the blocking pool (see `blocking`).
 #[tauri::command]
@@ -49,7 +49,7 @@ pub async fn sign_in<R: Runtime>(
     };
     let _ = app.emit(
         SIGN_IN_PROGRESS,
-        SignInProgress::phase("waiting_for_browser"),
+        SignInProgress::phase(SignInPhase::WaitingForBrowser),
     );
     let result = engine
         .sign_in(SignInOptions {
@@ -67,7 +67,7 @@ pub async fn sign_in<R: Runtime>(
         .take();
     match result {
         Ok(status) => {
-            let _ = app.emit(SIGN_IN_PROGRESS, SignInProgress::phase("done"));
+            let _ = app.emit(SIGN_IN_PROGRESS, SignInProgress::phase(SignInPhase::Done));
             Ok(status)
         }
         Err(e) => {

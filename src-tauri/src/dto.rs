@@ -7,6 +7,7 @@ use lanyard::EngineError;
 
 /// The closed set of error codes the UI knows how to present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The policy file is missing or invalid: only an admin can fix it.
@@ -25,11 +26,14 @@ pub enum ErrorCode {
     Internal,
 }
 
+/// What every failed command rejects with.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
-    /// The core's precise code (e.g. `issuer_mismatch`), for support.
+    /// The core's precise code (e.g. `issuer_mismatch`), for support; empty when the app
+    /// itself refused.
     pub detail: &'static str,
 }
 
@@ -68,7 +72,9 @@ impl From<EngineError> for AppError {
     }
 }
 
+/// The app's settings (command `get_settings`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Settings {
     pub autostart: bool,
     /// Minutes before the IdP session lapses at which the user is warned.

@@ -15,15 +15,30 @@ use crate::notify;
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
 
+/// Where a sign-in is (event `sign-in-progress`). The host sends `waiting_for_browser` as it
+/// starts, then `done` or `failed` once the sign-in and every connector's resolution end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SignInPhase {
+    WaitingForBrowser,
+    Done,
+    Failed,
+}
+
+/// One `sign-in-progress` event.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SignInProgress {
-    pub phase: &'static str,
+    pub phase: SignInPhase,
+    /// Why it failed, in words for people (`failed` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub message: Option<String>,
 }
 
 impl SignInProgress {
-    pub fn phase(phase: &'static str) -> Self {
+    pub fn phase(phase: SignInPhase) -> Self {
         Self {
             phase,
             message: None,
@@ -32,7 +47,7 @@ impl SignInProgress {
 
     pub fn failed(message: &str) -> Self {
         Self {
-            phase: "failed",
+            phase: SignInPhase::Failed,
             message: Some(message.to_string()),
         }
     }

@@ -14,6 +14,8 @@ pub mod pilot;
 pub mod support;
 pub mod tray;
 pub mod tray_model;
+#[cfg(test)]
+mod typescript;
 
 use std::sync::Arc;
 

@@ -138,7 +138,9 @@ pub fn cancel_pilot_matrix(pilot: State<'_, PilotState>) {
     }
 }
 
+/// What `save_pilot_report` answers: where the report went.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SavedReport {
     pub path: String,
 }

@@ -55,7 +55,9 @@ pub async fn run_readiness(
     Ok(readiness::check(&http, &connector.mcp_url, own.as_ref()).await)
 }
 
+/// What `save_support_bundle` answers: where the file went and the incident id to quote.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "SupportBundle"))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedBundle {
     pub path: String,

@@ -38,7 +38,8 @@ describe('App: loading, empty, error', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent("Couldn't load your status.");
     expect(alert).toHaveTextContent('The state file could not be read.');
-    expect(within(alert).getByText('state_unreadable').tagName).toBe('CODE');
+    expect(within(alert).getByText('internal').tagName).toBe('CODE');
+    expect(within(alert).getByText('state_unavailable').tagName).toBe('CODE');
     const getStatus = vi.spyOn(backend, 'getStatus');
     await user.click(within(alert).getByRole('button', { name: 'Try again' }));
     expect(getStatus).toHaveBeenCalledTimes(1);
@@ -47,12 +48,12 @@ describe('App: loading, empty, error', () => {
   it('shows code and message when a command fails, keeping the last status', async () => {
     const { backend, user } = setup('ada');
     await signedInAs();
-    vi.spyOn(backend, 'refresh').mockRejectedValue({ code: 'network', message: 'The network is down.' });
+    vi.spyOn(backend, 'refresh').mockRejectedValue({ code: 'keyring_unavailable', message: 'The keyring is locked.' });
     await openRow(user, 'Linear');
     await user.click(screen.getByRole('button', { name: 'Refresh Linear' }));
     const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('The network is down.');
-    expect(alert).toHaveTextContent('network');
+    expect(alert).toHaveTextContent('The keyring is locked.');
+    expect(within(alert).getByText('keyring_unavailable').tagName).toBe('CODE');
     expect(screen.getByText('ada@lab.example')).toBeInTheDocument();
     await user.click(within(alert).getByRole('button', { name: 'Dismiss' }));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
@@ -150,7 +151,7 @@ describe('App: signed out and sign-in', () => {
     const { backend, user } = setup('signed-out', 150);
     const cancel = vi.spyOn(backend, 'cancelSignIn');
     await user.click(await screen.findByRole('button', { name: 'Sign in' }));
-    expect(await screen.findByText('Finish signing in in your browser.')).toBeInTheDocument();
+    expect(await screen.findByText('Finish signing in in your browser; Lanyard then gets your connectors.')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(cancel).toHaveBeenCalledWith();
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
@@ -171,7 +172,8 @@ describe('App: signed out and sign-in', () => {
     await user.click(await screen.findByRole('button', { name: 'Sign in' }));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent("Can't reach idp.lab.example");
-    expect(alert).toHaveTextContent('idp_unreachable');
+    expect(within(alert).getByText('sign_in_failed').tagName).toBe('CODE');
+    expect(within(alert).getByText('unreachable').tagName).toBe('CODE');
   });
 
   it('follows a sign-in started elsewhere (the tray) through events', async () => {
@@ -183,8 +185,8 @@ describe('App: signed out and sign-in', () => {
     };
     render(App, { backend });
     await screen.findByRole('button', { name: 'Sign in' });
-    emit({ phase: 'resolving' });
-    expect(await screen.findByText('Signed in. Getting your connectors…')).toBeInTheDocument();
+    emit({ phase: 'waiting_for_browser' });
+    expect(await screen.findByText('Finish signing in in your browser; Lanyard then gets your connectors.')).toBeInTheDocument();
     emit({ phase: 'failed', message: 'Callback timed out.' });
     expect(await screen.findByRole('alert')).toHaveTextContent('Callback timed out.');
   });

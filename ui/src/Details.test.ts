@@ -133,14 +133,14 @@ describe('Details: granted, IdP down, clock skew, sign-in', () => {
 
   it('a failed load shows the code and can retry', async () => {
     const backend = createFakeBackend('ada', { stepMs: 0 });
-    const getTimeline = vi.spyOn(backend, 'getTimeline').mockRejectedValueOnce({ code: 'state_unreadable', message: 'No trace file.' });
+    const getTimeline = vi.spyOn(backend, 'getTimeline').mockRejectedValueOnce({ code: 'internal', message: 'No trace file.', detail: 'state_unavailable' });
     const user = userEvent.setup();
     render(App, { backend });
     await screen.findByText('ada@lab.example');
     await clickDetails(user, 'Details for Slack');
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('No trace file.');
-    expect(within(alert).getByText('state_unreadable')).toBeInTheDocument();
+    expect(within(alert).getByText('internal')).toBeInTheDocument();
     await user.click(within(alert).getByRole('button', { name: 'Try again' }));
     expect(getTimeline).toHaveBeenCalledTimes(2);
     expect(await screen.findByText('no_id_jag_support')).toBeInTheDocument();

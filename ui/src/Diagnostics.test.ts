@@ -101,11 +101,11 @@ describe('Diagnostics page', () => {
 
   it('a failed readiness check shows its code', async () => {
     const { backend, user } = await openDiagnostics();
-    vi.spyOn(backend, 'runReadiness').mockRejectedValueOnce({ code: 'network', message: 'No route to host.' });
+    vi.spyOn(backend, 'runReadiness').mockRejectedValueOnce({ code: 'keyring_unavailable', message: 'The keyring is locked.' });
     await user.click(screen.getByRole('button', { name: 'Check readiness of Asana' }));
     const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent("Couldn't check Asana: No route to host.");
-    expect(within(alert).getByText('network')).toBeInTheDocument();
+    expect(alert).toHaveTextContent("Couldn't check Asana: The keyring is locked.");
+    expect(within(alert).getByText('keyring_unavailable')).toBeInTheDocument();
   });
 
   it('Save support bundle shows the path, the incident id and that it is safe to attach', async () => {

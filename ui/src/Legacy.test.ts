@@ -165,11 +165,11 @@ describe('Legacy connections: one entry', () => {
   it('a failed disconnect shows the code', async () => {
     const { backend, user } = await setup();
     await legacyList();
-    vi.spyOn(backend, 'disconnectLegacy').mockRejectedValueOnce({ code: 'legacy_io', message: 'File is locked.' });
+    vi.spyOn(backend, 'disconnectLegacy').mockRejectedValueOnce({ code: 'internal', message: 'File is locked.' });
     await user.click(screen.getByRole('button', { name: 'Disconnect MCP Inspector from Asana' }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Disconnect' }));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('File is locked.');
-    expect(within(alert).getByText('legacy_io')).toBeInTheDocument();
+    expect(within(alert).getByText('internal')).toBeInTheDocument();
   });
 });

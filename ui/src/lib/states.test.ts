@@ -138,7 +138,7 @@ describe('describeChanges', () => {
 
 describe('signInPhaseText', () => {
   it('words each phase, and shows the failure message', () => {
-    expect(signInPhaseText({ phase: 'waiting_for_browser' })).toBe('Finish signing in in your browser.');
+    expect(signInPhaseText({ phase: 'waiting_for_browser' })).toBe('Finish signing in in your browser; Lanyard then gets your connectors.');
     expect(signInPhaseText({ phase: 'failed', message: 'Port in use' })).toBe('Port in use');
     expect(signInPhaseText({ phase: 'failed' })).toBe('Sign-in failed.');
   });

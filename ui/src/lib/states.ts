@@ -204,12 +204,9 @@ export const STAGE_LABELS: Record<string, string> = {
 /** Words for each sign-in phase (event `sign-in-progress`). */
 export function signInPhaseText(p: SignInProgress): string {
   switch (p.phase) {
-    case 'opening_browser':
-      return 'Opening your browser…';
+    // The host sends this until the sign-in and every connector are done, so it names both.
     case 'waiting_for_browser':
-      return 'Finish signing in in your browser.';
-    case 'resolving':
-      return 'Signed in. Getting your connectors…';
+      return 'Finish signing in in your browser; Lanyard then gets your connectors.';
     case 'done':
       return 'Signed in.';
     case 'failed':

@@ -54,11 +54,12 @@ describe('tauriBackend', () => {
     ]);
   });
 
-  it('passes the host {code, message} through, and wraps anything else', async () => {
-    invokeMock.mockRejectedValueOnce({ code: 'idp_unreachable', message: 'no route' });
-    await expect(tauriBackend.signIn()).rejects.toEqual({ code: 'idp_unreachable', message: 'no route' });
+  it('passes the host {code, message, detail} through, and wraps anything else', async () => {
+    const host = { code: 'sign_in_failed', message: 'no route', detail: 'unreachable' };
+    invokeMock.mockRejectedValueOnce(host);
+    await expect(tauriBackend.signIn()).rejects.toEqual(host);
     invokeMock.mockRejectedValueOnce('plain string from a panic');
-    await expect(tauriBackend.getStatus()).rejects.toEqual({ code: 'internal', message: 'plain string from a panic' });
+    await expect(tauriBackend.getStatus()).rejects.toEqual({ code: 'internal', message: 'plain string from a panic', detail: '' });
   });
 
   it('listens to status-changed and sign-in-progress and hands over the payload', async () => {
@@ -74,10 +75,12 @@ describe('tauriBackend', () => {
 });
 
 describe('toAppError', () => {
-  it('normalises errors to {code, message}', () => {
-    expect(toAppError(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
-    expect(toAppError({ code: 'x' })).toEqual({ code: 'x', message: '' });
-    expect(toAppError(undefined)).toEqual({ code: 'internal', message: 'Unexpected error' });
+  it('normalises errors to {code, message, detail}, with only the host\'s codes', () => {
+    expect(toAppError(new Error('boom'))).toEqual({ code: 'internal', message: 'boom', detail: '' });
+    expect(toAppError({ code: 'cancelled' })).toEqual({ code: 'cancelled', message: '', detail: '' });
+    // A code the host never sends (Tauri's own, say) is kept, as the detail of `internal`.
+    expect(toAppError({ code: 'x', message: 'bad argument' })).toEqual({ code: 'internal', message: 'bad argument', detail: 'x' });
+    expect(toAppError(undefined)).toEqual({ code: 'internal', message: 'Unexpected error', detail: '' });
   });
 });
 

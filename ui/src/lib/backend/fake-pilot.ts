@@ -50,7 +50,7 @@ export function parseExpected(text: string): Map<string, Set<string>> {
     try {
       raw = JSON.parse(trimmed);
     } catch (e) {
-      throw { code: 'invalid_input', message: `the expected grants: ${(e as Error).message}` } satisfies AppError;
+      throw { code: 'invalid_input', message: `the expected grants: ${(e as Error).message}`, detail: '' } satisfies AppError;
     }
     Object.entries(raw.users ?? {}).forEach(([u, ids]) => add(u, ids));
     Object.entries(raw.members ?? {}).forEach(([u, gs]) => add(u, gs.flatMap((g) => raw.groups?.[g] ?? [])));
@@ -61,7 +61,7 @@ export function parseExpected(text: string): Map<string, Set<string>> {
     if (!l || l.startsWith('#') || /^user\s*,\s*connector$/i.test(l)) return;
     const fields = l.split(',').map((f) => f.trim());
     if (fields.length !== 2 || !fields[0]) {
-      throw { code: 'invalid_input', message: `the expected grants: at line ${i + 1}: expected \`user,connector\`` } satisfies AppError;
+      throw { code: 'invalid_input', message: `the expected grants: at line ${i + 1}: expected \`user,connector\``, detail: '' } satisfies AppError;
     }
     add(fields[0], [fields[1]]);
   });
@@ -92,7 +92,7 @@ export function createPilotStore(wait: () => Promise<void>) {
 
   async function run(users: string[], expectedText?: string): Promise<PilotMatrix> {
     const list = users.map((u) => u.trim()).filter((u) => u);
-    if (list.length === 0) throw { code: 'invalid_input', message: 'List at least one test user.' } satisfies AppError;
+    if (list.length === 0) throw { code: 'invalid_input', message: 'List at least one test user.', detail: '' } satisfies AppError;
     const expected = expectedText?.trim() ? parseExpected(expectedText) : null;
     skip = cancel = false;
     const m: PilotMatrix = { version: 1, users: [], columns: COLUMNS };
@@ -135,7 +135,7 @@ export function createPilotStore(wait: () => Promise<void>) {
     }),
     async saveReport() {
       await wait();
-      if (!last) throw { code: 'invalid_input', message: 'Run the matrix first.' } satisfies AppError;
+      if (!last) throw { code: 'invalid_input', message: 'Run the matrix first.', detail: '' } satisfies AppError;
       return { path: '/home/ada/Downloads/lanyard-pilot-report-20250101-120000.html' };
     },
   };

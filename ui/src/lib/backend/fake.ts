@@ -189,7 +189,7 @@ export const SCENARIOS = {
             : c,
         ),
       ),
-    signInError: { code: 'idp_unreachable', message: "Can't reach idp.lab.example: connection refused." },
+    signInError: { code: 'sign_in_failed', message: "Can't reach idp.lab.example: connection refused.", detail: 'unreachable' },
   },
   'every-state': {
     status: (now) =>
@@ -238,7 +238,7 @@ export const SCENARIOS = {
   empty: { status: (now) => signedIn(now, []), afterSignIn: (now) => signedIn(now, []), noLegacy: true },
   error: {
     status: signedOut,
-    statusError: { code: 'state_unreadable', message: 'The state file could not be read.' },
+    statusError: { code: 'internal', message: 'The state file could not be read.', detail: 'state_unavailable' },
   },
   loading: { status: signedOut, neverLoads: true },
 } satisfies Record<string, Scenario>;
@@ -280,17 +280,15 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
   };
 
   async function runSignIn(cancelled: () => boolean): Promise<StatusView> {
-    const cancelledError: AppError = { code: 'cancelled', message: 'Sign-in was cancelled.' };
-    for (const phase of ['opening_browser', 'waiting_for_browser'] as const) {
-      progress({ phase });
-      await wait();
-      if (cancelled()) throw cancelledError;
-    }
+    const cancelledError: AppError = { code: 'cancelled', message: 'Sign-in was cancelled.', detail: 'cancelled' };
+    // As the host: one phase from the start until the sign-in and the connectors are done.
+    progress({ phase: 'waiting_for_browser' });
+    await wait();
+    if (cancelled()) throw cancelledError;
     if (scenario.signInError) {
       progress({ phase: 'failed', message: scenario.signInError.message });
       throw scenario.signInError;
     }
-    progress({ phase: 'resolving' });
     await wait();
     if (cancelled()) throw cancelledError;
     progress({ phase: 'done' });
@@ -317,7 +315,7 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     async refresh(connectorId?: string) {
       const targets = (c: ConnectorView) => connectorId === undefined || c.id === connectorId;
       if (!current.connectors.some(targets)) {
-        throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.` } satisfies AppError;
+        throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.`, detail: 'unknown_connector' } satisfies AppError;
       }
       await wait();
       // A renewal gives granted connectors a fresh hour; other outcomes are decided by policy
@@ -334,9 +332,9 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     onSignInProgress: (cb) => subscribe(progressListeners, cb),
     async getTimeline(name: string) {
       const now = Date.now();
-      if (name === 'sign-in') return signInTimeline(current, now, scenario.signInError?.code === 'idp_unreachable');
+      if (name === 'sign-in') return signInTimeline(current, now, scenario.signInError?.detail === 'unreachable');
       const c = current.connectors.find((x) => x.id === name);
-      if (!c) throw { code: 'unknown_connector', message: `No connector "${name}" in the policy.` } satisfies AppError;
+      if (!c) throw { code: 'unknown_connector', message: `No connector "${name}" in the policy.`, detail: 'unknown_connector' } satisfies AppError;
       return connectorTimeline(c, now, scenario.skewedClock ? CLOCK_NOTE : undefined);
     },
     async getDiagnostics() {
@@ -344,7 +342,7 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
     },
     async runReadiness(connectorId: string) {
       const c = current.connectors.find((x) => x.id === connectorId);
-      if (!c) throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.` } satisfies AppError;
+      if (!c) throw { code: 'unknown_connector', message: `No connector "${connectorId}" in the policy.`, detail: '' } satisfies AppError;
       await wait();
       return readiness(c);
     },
