@@ -18,6 +18,13 @@ impl Secret {
         Self(value)
     }
 
+    /// A value made only of secrets that are already `Secret`s (the connector token item: a
+    /// JSON map of tokens). Not registered as a whole: each part is masked on its own already,
+    /// and registering every composite would fill the redaction registry with copies of it.
+    pub(crate) fn composite(value: String) -> Self {
+        Self(value)
+    }
+
     /// The raw value, for the one place that must send it on the wire or store it.
     pub fn expose(&self) -> &str {
         &self.0

@@ -201,6 +201,8 @@ impl Lanyard {
                     ids.extend(state.connectors.keys().cloned());
                     ids.sort();
                     ids.dedup();
+                    c.store.delete(items::CONNECTOR_TOKENS)?;
+                    // The items an earlier version kept per connector, if any are left.
                     for id in &ids {
                         c.store.delete(&items::access_token(id))?;
                     }
@@ -256,6 +258,9 @@ impl Lanyard {
 
     /// The access token for one connector, for hosts that hand it to an MCP client in-process.
     pub fn access_token(&self, connector_id: &str) -> Result<Option<Secret>, EngineError> {
-        Ok(self.ctx.store.get(&items::access_token(connector_id))?)
+        Ok(crate::store::connector_token(
+            self.ctx.store.as_ref(),
+            connector_id,
+        )?)
     }
 }

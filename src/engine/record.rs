@@ -1,6 +1,6 @@
-//! Persisting what a resolution found: each connector's access token to the keyring (or its
-//! removal), its trace file, then every record in ONE state-file write — a fan-out of hundreds
-//! of connectors must not fsync hundreds of times.
+//! Persisting what a resolution found: each connector's trace file, then every access token in
+//! ONE keyring write (store/connector_tokens.rs) and every record in ONE state-file write — a
+//! fan-out of hundreds of connectors must not make hundreds of D-Bus calls or fsyncs.
 //!
 //! A failed renewal keeps a still-valid token unless the failure is a verdict on access
 //! (`keeps_token`). A token the keyring refuses to keep is not a grant: the connector is recorded as
@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::policy::ConnectorConfig;
-use crate::store::items;
 use crate::store::state::{ConnectorRecord, State, TraceName};
+use crate::store::{ConnectorTokens, StoreError, items};
 use crate::trace::Trace;
 use crate::view::connector::{ConnectorError, ConnectorState, Grant, Resolution, Stage};
 
@@ -48,64 +48,109 @@ pub(super) async fn mark_pending(
     Ok(())
 }
 
-/// Persists outcomes: tokens to the keyring, then every record in one state-file write.
+/// Persists outcomes: trace files, then the tokens (one keyring item) and every record (one
+/// state-file write) together under the state file's cross-process lock, so two processes
+/// renewing at once never write back each other's older token set.
 pub(super) async fn record(ctx: &Context, outcomes: Vec<Outcome>) -> Result<(), EngineError> {
     let now = ctx.clock.now();
-    let kept = ctx.blocking(move |ctx| keep_all(ctx, outcomes)).await;
-    ctx.update(move |s| apply(s, kept, now)).await?;
+    ctx.blocking(move |ctx| {
+        save_traces(ctx, &outcomes);
+        ctx.dir.update(|s| {
+            let kept = keep_tokens(ctx, outcomes);
+            apply(s, kept, now)
+        })
+    })
+    .await?;
     Ok(())
 }
 
-/// Keyring writes and trace files are independent per connector: do them on a few threads,
-/// so hundreds of connectors don't wait on one D-Bus round trip at a time.
-fn keep_all(ctx: &Context, mut queue: Vec<Outcome>) -> Vec<Kept> {
-    let lanes = queue.len().clamp(1, 8);
-    let per_lane = queue.len().div_ceil(lanes);
-    let mut work = Vec::new();
-    while !queue.is_empty() {
-        let rest = queue.split_off(per_lane.min(queue.len()));
-        work.push(std::mem::replace(&mut queue, rest));
-    }
+/// Trace files are independent per connector: write them on a few threads, so hundreds of
+/// connectors don't wait on one fsync at a time.
+fn save_traces(ctx: &Context, outcomes: &[Outcome]) {
+    let lanes = outcomes.len().clamp(1, 8);
+    let per_lane = outcomes.len().div_ceil(lanes).max(1);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = work
-            .into_iter()
-            .map(|lane| scope.spawn(|| lane.into_iter().map(|o| keep(ctx, o)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            // A panicking lane is a bug in our own code; surface it rather than lose records.
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+        for lane in outcomes.chunks(per_lane) {
+            scope.spawn(move || {
+                for (c, (_, trace)) in lane {
+                    let name = TraceName::Connector(c.id.clone());
+                    if let Err(e) = ctx.dir.save_trace(&name, &trace.steps()) {
+                        tracing::warn!(connector = %c.id, "could not save the trace: {e}");
+                    }
+                }
+            });
+        }
+    });
 }
 
-/// One connector's keyring write (or removal) and trace file.
-fn keep(ctx: &Context, (c, (resolution, trace)): Outcome) -> Kept {
-    if let Err(e) = ctx
-        .dir
-        .save_trace(&TraceName::Connector(c.id.clone()), &trace.steps())
-    {
-        tracing::warn!(connector = %c.id, "could not save the trace: {e}");
-    }
-    let item = items::access_token(&c.id);
-    let outcome = match resolution {
-        Resolution::Granted(grant) => match ctx.store.set(&item, &grant.access_token) {
-            Ok(()) => Ok(grant),
-            Err(e) => Err(cant_save(&e)),
-        },
-        Resolution::Failed { state, error, .. } => {
-            // A verdict on access (denied, signed out, no longer zero-touch) ends what we
-            // held; a renewal that failed otherwise leaves a still-valid token in use.
-            let forgotten = if keeps_token(state) {
-                Ok(())
-            } else {
-                ctx.store.delete(&item)
-            };
-            match forgotten {
-                Ok(()) => Err((state, error)),
-                Err(e) => Err(cant_save(&e)),
+/// Every connector's token change in one keyring read and one write: a grant adds its token,
+/// a verdict on access removes it, any other failure leaves it. If the keyring refuses, each
+/// connector whose token had to change is recorded as unable to save.
+fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>) -> Vec<Kept> {
+    let store = ctx.store.as_ref();
+    let loaded = match ConnectorTokens::load(store) {
+        // A damaged item holds nothing usable: this round's tokens replace it.
+        Err(StoreError::Damaged { .. }) => Ok(ConnectorTokens::default()),
+        other => other,
+    };
+    let mut tokens = match loaded {
+        Ok(t) => t,
+        Err(e) => return outcomes.into_iter().map(|o| unchanged(o, &e)).collect(),
+    };
+    // The first write of the shared item retires every older per-connector item of this
+    // round (once); afterwards only a verdict on access needs one deleted.
+    let first_write = tokens.is_new();
+    let mut retired = Vec::new();
+    let mut changed = false;
+    let decided: Vec<(ConnectorConfig, Resolution)> = outcomes
+        .into_iter()
+        .map(|(c, (resolution, _))| {
+            match &resolution {
+                Resolution::Granted(grant) => {
+                    tokens.insert(c.id.as_str(), grant.access_token.clone());
+                    changed = true;
+                    if first_write {
+                        retired.push(c.id.to_string());
+                    }
+                }
+                Resolution::Failed { state, .. } if !keeps_token(*state) => {
+                    changed |= tokens.remove(c.id.as_str());
+                    retired.push(c.id.to_string());
+                }
+                Resolution::Failed { .. } => {}
             }
-        }
+            (c, resolution)
+        })
+        .collect();
+    let saved = if changed { tokens.save(store) } else { Ok(()) };
+    // An older version's item must not outlive a verdict, nor shadow nothing forever.
+    let saved = saved.and_then(|()| {
+        retired
+            .iter()
+            .try_for_each(|id| store.delete(&items::access_token(id)))
+    });
+    decided
+        .into_iter()
+        .map(|(c, resolution)| {
+            let outcome = match (resolution, &saved) {
+                (Resolution::Granted(grant), Ok(())) => Ok(grant),
+                (Resolution::Failed { state, error, .. }, Ok(())) => Err((state, error)),
+                (Resolution::Failed { state, error, .. }, Err(_)) if keeps_token(state) => {
+                    Err((state, error))
+                }
+                (_, Err(e)) => Err(cant_save(e)),
+            };
+            (c, outcome)
+        })
+        .collect()
+}
+
+/// What a connector records when the token item could not even be read: a failure that keeps
+/// its token needed no keyring change; anything else could not be saved.
+fn unchanged((c, (resolution, _)): Outcome, e: &StoreError) -> Kept {
+    let outcome = match resolution {
+        Resolution::Failed { state, error, .. } if keeps_token(state) => Err((state, error)),
+        _ => Err(cant_save(e)),
     };
     (c, outcome)
 }
@@ -121,7 +166,7 @@ fn keeps_token(state: ConnectorState) -> bool {
     )
 }
 
-fn cant_save(e: &crate::store::StoreError) -> (ConnectorState, ConnectorError) {
+fn cant_save(e: &StoreError) -> (ConnectorState, ConnectorError) {
     let error = ConnectorError {
         // The token came from the jwt-bearer leg; keeping it is what failed.
         stage: Stage::JwtBearer,

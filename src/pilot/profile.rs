@@ -84,7 +84,15 @@ impl Recording {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        names.extend([items::ID_TOKEN, items::REFRESH_TOKEN, items::DEVICE_KEY].map(String::from));
+        names.extend(
+            [
+                items::ID_TOKEN,
+                items::REFRESH_TOKEN,
+                items::DEVICE_KEY,
+                items::CONNECTOR_TOKENS,
+            ]
+            .map(String::from),
+        );
         names.extend(connector_ids.iter().map(|id| items::access_token(id)));
         let mut first_error = None;
         for name in &names {

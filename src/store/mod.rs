@@ -1,10 +1,12 @@
 //! Where secrets live: the OS keyring behind a small trait, with an in-memory store for unit
 //! tests. Non-secret state lives in `state.rs`, so `status` never unlocks the keyring.
 
+mod connector_tokens;
 mod keyring_store;
 mod memory;
 pub mod state;
 
+pub use connector_tokens::{ConnectorTokens, read_one as connector_token};
 pub use keyring_store::KeyringStore;
 pub use memory::MemoryStore;
 
@@ -18,6 +20,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("the OS keyring refused the operation: {0}")]
     Failed(String),
+    /// An item Lanyard wrote no longer parses; the message names its part, never its content.
+    #[error("the keyring item {item} is damaged ({why}); Lanyard rewrites it at the next renewal")]
+    Damaged { item: &'static str, why: String },
 }
 
 pub trait SecretStore: Send + Sync + std::fmt::Debug {
@@ -34,7 +39,10 @@ pub mod items {
     pub const ID_TOKEN: &str = "idp/id_token";
     pub const REFRESH_TOKEN: &str = "idp/refresh_token";
     pub const DEVICE_KEY: &str = "device/private_key";
+    /// Every connector's access token, in one item (`connector_tokens.rs` says why).
+    pub const CONNECTOR_TOKENS: &str = "connectors/access_tokens";
 
+    /// The item an earlier version kept per connector: still read, and deleted, never written.
     pub fn access_token(connector_id: &str) -> String {
         format!("connector/{connector_id}/access_token")
     }

@@ -103,7 +103,7 @@ async fn every_leg_answering_badly_loses_nothing() {
     for (leg, leg_name) in LEGS {
         for (kind, kind_name) in KINDS {
             let what = format!("{leg_name} answers {kind_name}");
-            let before = keyring.get(&items::access_token("linear")).unwrap();
+            let before = lanyard::store::connector_token(&keyring, "linear").unwrap();
             assert!(before.is_some(), "{what}: granted before the fault");
             lab.set_faults(Faults {
                 leg_fault: Some(LegFault {
@@ -137,8 +137,7 @@ async fn every_leg_answering_badly_loses_nothing() {
                 "{what}: the refresh token is kept"
             );
             assert!(
-                keyring
-                    .get(&items::access_token("linear"))
+                lanyard::store::connector_token(&keyring, "linear")
                     .unwrap()
                     .is_some(),
                 "{what}: the still-valid access token is kept ({saw})"
@@ -146,7 +145,9 @@ async fn every_leg_answering_badly_loses_nothing() {
             for c in &status.connectors {
                 if c.state == ConnectorState::Granted {
                     assert!(
-                        keyring.get(&items::access_token(&c.id)).unwrap().is_some(),
+                        lanyard::store::connector_token(&keyring, &c.id)
+                            .unwrap()
+                            .is_some(),
                         "{what}: {} granted without a token",
                         c.id
                     );

@@ -37,9 +37,15 @@ async fn sign_in_keeps_tokens_in_the_keyring_and_survives_a_restart() {
     let store = KeyringStore::open(env.state.path()).unwrap();
     assert!(store.get(items::ID_TOKEN).unwrap().is_some());
     assert!(store.get(items::REFRESH_TOKEN).unwrap().is_some());
-    assert!(store.get(&items::access_token("linear")).unwrap().is_some());
     assert!(
-        store.get(&items::access_token("asana")).unwrap().is_none(),
+        lanyard::store::connector_token(&store, "linear")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        lanyard::store::connector_token(&store, "asana")
+            .unwrap()
+            .is_none(),
         "no token for a denial"
     );
 
@@ -56,4 +62,60 @@ async fn sign_in_keeps_tokens_in_the_keyring_and_survives_a_restart() {
     assert_eq!(reopened.status().unwrap().exit_code(), 0);
     let refreshed = reopened.refresh(Some("granola")).await.unwrap();
     assert_eq!(refreshed.exit_code(), 0);
+}
+
+/// Every connector token of a profile lives in one keyring item (one write per renewal round,
+/// store/connector_tokens.rs); the per-connector items of earlier versions are still read
+/// until a renewal replaces them, and one for a connector that lost access is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_tokens_share_one_item_and_older_items_are_read_then_retired() {
+    use lanyard::store::ConnectorTokens;
+    use lanyard::view::connector::ConnectorState;
+
+    let lab = lab_for("ada@lab.example").await;
+    let env = engine(&lab);
+    let store = KeyringStore::open(env.state.path()).unwrap();
+    let old = |id: &str| Secret::new(format!("labsecret_at_{id}_from_an_older_version"));
+    for id in ["linear", "asana"] {
+        store.set(&items::access_token(id), &old(id)).unwrap();
+    }
+    assert_eq!(
+        env.engine.access_token("linear").unwrap(),
+        Some(old("linear")),
+        "an older version's item is read while the shared item has no entry"
+    );
+
+    let status = env
+        .engine
+        .sign_in(sign_in_options(curl_browser()))
+        .await
+        .unwrap();
+    let granted: Vec<_> = status
+        .connectors
+        .iter()
+        .filter(|c| c.state == ConnectorState::Granted)
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(granted.len() >= 2, "{granted:?}");
+    let shared = ConnectorTokens::load(&store).unwrap();
+    assert_eq!(shared.len(), granted.len(), "one entry per grant");
+    for id in &granted {
+        assert_eq!(
+            env.engine.access_token(id).unwrap().as_ref(),
+            shared.get(id),
+            "{id}"
+        );
+    }
+    let linear = env.engine.access_token("linear").unwrap().unwrap();
+    assert_ne!(linear, old("linear"), "the renewal's token wins");
+    for id in ["linear", "asana"] {
+        assert!(
+            store.get(&items::access_token(id)).unwrap().is_none(),
+            "the first write of the shared item retired {id}'s older item"
+        );
+    }
+    assert!(env.engine.access_token("asana").unwrap().is_none());
+
+    env.engine.logout().await.unwrap();
+    assert!(store.get(items::CONNECTOR_TOKENS).unwrap().is_none());
 }

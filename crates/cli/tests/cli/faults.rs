@@ -108,7 +108,7 @@ fn assert_consistent(place: &Place, what: &str) {
     let keyring = KeyringStore::open(&place.state).expect("keyring");
     for (id, rec) in &state.connectors {
         if rec.state == lanyard::view::connector::ConnectorState::Granted {
-            let token = keyring.get(&items::access_token(id)).expect("keyring read");
+            let token = lanyard::store::connector_token(&keyring, id).expect("keyring read");
             assert!(token.is_some(), "{what}: {id} is granted without a token");
         }
     }
