@@ -4,6 +4,7 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
             "get_status",
+            "status_painted",
             "sign_in",
             "cancel_sign_in",
             "sign_out",

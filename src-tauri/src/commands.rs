@@ -78,6 +78,13 @@ pub async fn sign_in<R: Runtime>(
     }
 }
 
+// sync: only sets a flag and writes one log line; nothing to wait for.
+/// The window painted its first status (start-up time, `startup.rs`).
+#[tauri::command]
+pub fn status_painted() {
+    crate::startup::status_painted();
+}
+
 // sync: only takes a channel out of a mutex; nothing to wait for.
 #[tauri::command]
 pub fn cancel_sign_in(state: State<'_, AppState>) {

@@ -11,6 +11,7 @@ pub mod legacy;
 pub mod legacy_count;
 pub mod notify;
 pub mod pilot;
+pub mod startup;
 pub mod support;
 pub mod tray;
 pub mod tray_model;
@@ -31,6 +32,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         .manage(Arc::new(legacy_count::LegacyCountCache::default()))
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
+            commands::status_painted,
             commands::sign_in,
             commands::cancel_sign_in,
             commands::sign_out,
@@ -113,6 +115,7 @@ fn quit_on_signal<R: Runtime>(app: tauri::AppHandle<R>) {
 }
 
 pub fn run() {
+    startup::mark_start();
     lanyard::diagnose::logs::init_for_host("warn");
 
     let builder = tauri::Builder::default()

@@ -27,6 +27,17 @@ describe('App: loading, empty, error', () => {
     expect(screen.getByText('Loading your status…')).toHaveAttribute('aria-busy', 'true');
   });
 
+  it('tells the host once that the first status is painted (the start-up time in its log)', async () => {
+    const backend = createFakeBackend('ada');
+    const painted = vi.spyOn(backend, 'statusPainted');
+    render(App, { backend });
+    await signedInAs();
+    await waitFor(() => expect(painted).toHaveBeenCalledTimes(1));
+    await backend.refresh();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(painted).toHaveBeenCalledTimes(1);
+  });
+
   it('shows the empty state when signed in with no connectors in policy', async () => {
     setup('empty');
     expect(await screen.findByText(/No connectors in your organisation's policy yet/)).toBeInTheDocument();
@@ -213,10 +224,15 @@ describe('App: every state and the shared countdown', () => {
     vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
     try {
       vi.setSystemTime(Date.parse('2026-06-01T12:00:00Z'));
-      setup('every-state');
+      const { backend } = setup('every-state');
+      const painted = vi.spyOn(backend, 'statusPainted');
       await signedInAs();
       expect(screen.getByText('54 min left')).toBeInTheDocument();
       expect(screen.getByText('retrying · 7 min left')).toBeInTheDocument();
+      // The one-off "first status painted" frame (jsdom drives frames with an interval) ends.
+      await vi.advanceTimersByTimeAsync(20);
+      await new Promise((r) => setTimeout(r, 10)); // setTimeout is real here
+      expect(painted).toHaveBeenCalledTimes(1);
       // One interval drives every row and the session card.
       expect(vi.getTimerCount()).toBe(1);
       await vi.advanceTimersByTimeAsync(60_500);

@@ -71,6 +71,17 @@ fn get_status_returns_the_versioned_view() {
 }
 
 #[test]
+fn the_window_can_report_its_first_painted_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    // Registered and answered (the start-up time goes to the log: src-tauri/src/startup.rs).
+    assert_eq!(
+        invoke(&window, "status_painted", serde_json::json!({})),
+        Ok(serde_json::Value::Null)
+    );
+}
+
+#[test]
 fn errors_cross_as_code_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, window) = app(dir.path());

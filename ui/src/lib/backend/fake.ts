@@ -372,6 +372,7 @@ export function createFakeBackend(name: string, options: FakeOptions = {}): Back
         pilot_machine: options.pilotMachine ?? false,
       };
     },
+    async statusPainted() {},
     async setAutostart(enabled: boolean) {
       await wait();
       autostart = enabled;

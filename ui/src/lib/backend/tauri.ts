@@ -46,6 +46,7 @@ export const tauriBackend: Backend = {
   disconnectLegacy: (ids: string[]) => call<Receipt[]>('disconnect_legacy', { ids }),
   disconnectCovered: () => call<Receipt[]>('disconnect_legacy', { ids: null, covered: true }),
   getSettings: () => call<Settings>('get_settings'),
+  statusPainted: () => call<void>('status_painted'),
   setAutostart: (enabled: boolean) => call<boolean>('set_autostart', { enabled }),
   pilotPolicyCheck: () => call<PolicyCheckSection>('pilot_policy_check'),
   runPilotMatrix: (users: string[], expected?: string) =>

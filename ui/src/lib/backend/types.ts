@@ -93,6 +93,9 @@ export interface Backend {
   disconnectCovered(): Promise<Receipt[]>;
   /** Command `get_settings`. */
   getSettings(): Promise<Settings>;
+  /** The window painted its first status (command `status_painted`): the host logs the
+   * start-up time once per process. */
+  statusPainted(): Promise<void>;
   /** Start Lanyard at login, or not (command `set_autostart`); resolves to the new value. */
   setAutostart(enabled: boolean): Promise<boolean>;
   /** Admin pilot: the policy check (command `pilot_policy_check`). */
