@@ -13,7 +13,8 @@ use crate::view::connector::{ConnectorError, ConnectorState, Resolution, Stage};
 
 use super::context::Context;
 use super::record::{self, Outcome};
-use super::session::{NoSubject, Session, Subject};
+use super::session::Session;
+use super::subject::{NoSubject, Subject};
 use super::{EngineError, credentials};
 
 pub(super) struct Connectors {

@@ -14,6 +14,7 @@ mod renewal;
 pub mod resolve;
 pub mod schedule;
 mod session;
+mod subject;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use crate::protocol::oidc::LoginError;
 use crate::store::state::SessionRecord;
 use crate::trace::Trace;
 
-use super::session::NoSubject;
+use super::subject::NoSubject;
 use super::{EngineError, Lanyard, schedule};
 
 /// How long the loop sleeps when nothing is scheduled at all.

@@ -11,55 +11,17 @@ use std::fs::File;
 use std::sync::Arc;
 
 use crate::protocol::oidc::{IdpClient, LoginError, SessionTokens, SignInOptions};
-use crate::protocol::token_exchange::SubjectToken;
 use crate::secret::Secret;
 use crate::store::items;
 use crate::store::state::{SessionRecord, StateError, TraceName};
 use crate::trace::Trace;
 
 use super::context::Context;
+use super::subject::{NoSubject, Subject, keyring};
 use super::{EngineError, credentials};
 
 /// The ID token is used as the exchange's subject only while it has at least this long left.
 const ID_TOKEN_MIN_REMAINING: chrono::Duration = chrono::Duration::seconds(60);
-
-/// The subject token for the next exchange, owned.
-pub(super) enum Subject {
-    IdToken(Secret),
-    RefreshToken(Secret),
-}
-
-impl Subject {
-    pub fn as_token(&self) -> SubjectToken<'_> {
-        match self {
-            Self::IdToken(s) => SubjectToken::IdToken(s),
-            Self::RefreshToken(s) => SubjectToken::RefreshToken(s),
-        }
-    }
-}
-
-/// Why a subject token could not be had.
-pub(super) enum NoSubject {
-    NeedsSignIn(String),
-    Unreachable(String),
-    /// The keyring refused (locked, not running): nothing is wrong with the IdP or the
-    /// session, and the person must be told which of the two to fix.
-    Keyring(String),
-}
-
-impl NoSubject {
-    /// An engine failure on the way to a subject token, by what failed.
-    pub fn from_engine(e: &EngineError) -> Self {
-        match e {
-            EngineError::Store(s) => Self::Keyring(s.to_string()),
-            other => Self::Unreachable(other.to_string()),
-        }
-    }
-}
-
-fn keyring(e: &crate::store::StoreError) -> NoSubject {
-    NoSubject::Keyring(e.to_string())
-}
 
 /// Held while the session's tokens change: the in-process mutex, then the file lock.
 struct SessionGuard {
