@@ -56,7 +56,8 @@ pub(super) async fn record(ctx: &Context, outcomes: Vec<Outcome>) -> Result<(), 
     ctx.blocking(move |ctx| {
         save_traces(ctx, &outcomes);
         ctx.dir.update(|s| {
-            let kept = keep_tokens(ctx, outcomes);
+            let known: Vec<String> = s.connectors.keys().cloned().collect();
+            let kept = keep_tokens(ctx, outcomes, &known);
             apply(s, kept, now)
         })
     })
@@ -85,8 +86,9 @@ fn save_traces(ctx: &Context, outcomes: &[Outcome]) {
 
 /// Every connector's token change in one keyring read and one write: a grant adds its token,
 /// a verdict on access removes it, any other failure leaves it. If the keyring refuses, each
-/// connector whose token had to change is recorded as unable to save.
-fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>) -> Vec<Kept> {
+/// connector whose token had to change is recorded as unable to save. `known`: the connectors
+/// the state file has records for (an older version kept a token item only for those).
+fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>, known: &[String]) -> Vec<Kept> {
     let store = ctx.store.as_ref();
     let loaded = match ConnectorTokens::load(store) {
         // A damaged item holds nothing usable: this round's tokens replace it.
@@ -97,10 +99,8 @@ fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>) -> Vec<Kept> {
         Ok(t) => t,
         Err(e) => return outcomes.into_iter().map(|o| unchanged(o, &e)).collect(),
     };
-    // The first write of the shared item retires every older per-connector item of this
-    // round (once); afterwards only a verdict on access needs one deleted.
     let first_write = tokens.is_new();
-    let mut retired = Vec::new();
+    let mut taken_away = Vec::new();
     let mut changed = false;
     let decided: Vec<(ConnectorConfig, Resolution)> = outcomes
         .into_iter()
@@ -109,26 +109,25 @@ fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>) -> Vec<Kept> {
                 Resolution::Granted(grant) => {
                     tokens.insert(c.id.as_str(), grant.access_token.clone());
                     changed = true;
-                    if first_write {
-                        retired.push(c.id.to_string());
-                    }
                 }
                 Resolution::Failed { state, .. } if !keeps_token(*state) => {
                     changed |= tokens.remove(c.id.as_str());
-                    retired.push(c.id.to_string());
+                    taken_away.push(c.id.to_string());
                 }
                 Resolution::Failed { .. } => {}
             }
             (c, resolution)
         })
         .collect();
-    let saved = if changed { tokens.save(store) } else { Ok(()) };
-    // An older version's item must not outlive a verdict, nor shadow nothing forever.
-    let saved = saved.and_then(|()| {
-        retired
-            .iter()
-            .try_for_each(|id| store.delete(&items::access_token(id)))
-    });
+    let saved = if first_write {
+        let mut ids = known.to_vec();
+        ids.extend(decided.iter().map(|(c, _)| c.id.to_string()));
+        migrate(store, &mut tokens, ids, &taken_away)
+    } else if changed {
+        tokens.save(store)
+    } else {
+        Ok(())
+    };
     decided
         .into_iter()
         .map(|(c, resolution)| {
@@ -143,6 +142,31 @@ fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>) -> Vec<Kept> {
             (c, outcome)
         })
         .collect()
+}
+
+/// The first write of the shared item, once per profile: every per-connector item an older
+/// version left is moved into it (unless this round took that access away, or renewed it) and
+/// deleted, so from then on a round touches the one item only, whatever the verdicts.
+fn migrate(
+    store: &dyn crate::store::SecretStore,
+    tokens: &mut ConnectorTokens,
+    mut ids: Vec<String>,
+    taken_away: &[String],
+) -> Result<(), StoreError> {
+    ids.sort();
+    ids.dedup();
+    let mut older = Vec::new();
+    for id in &ids {
+        let item = items::access_token(id);
+        if let Some(token) = store.get(&item)? {
+            if tokens.get(id).is_none() && !taken_away.contains(id) {
+                tokens.insert(id, token);
+            }
+            older.push(item);
+        }
+    }
+    tokens.save(store)?;
+    older.iter().try_for_each(|item| store.delete(item))
 }
 
 /// What a connector records when the token item could not even be read: a failure that keeps
@@ -255,5 +279,44 @@ fn retry_at(state: ConnectorState, now: DateTime<Utc>, failures: u32) -> Option<
     match state {
         ConnectorState::Unreachable => Some(now + schedule::backoff(failures, schedule::jitter())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::store::{MemoryStore, SecretStore};
+
+    #[test]
+    fn the_first_write_moves_still_valid_older_items_in_and_deletes_them_all() {
+        let store = MemoryStore::new();
+        let old = |id: &str| Secret::new(format!("labsecret_at_{id}_older"));
+        for id in ["kept", "renewed", "denied"] {
+            store.set(&items::access_token(id), &old(id)).unwrap();
+        }
+        let mut tokens = ConnectorTokens::load(&store).unwrap();
+        tokens.insert("renewed", Secret::new("labsecret_at_renewed_new"));
+        let ids = ["kept", "renewed", "denied", "never-held"].map(String::from);
+        migrate(&store, &mut tokens, ids.to_vec(), &["denied".into()]).unwrap();
+
+        let shared = ConnectorTokens::load(&store).unwrap();
+        assert_eq!(
+            shared.get("kept"),
+            Some(&old("kept")),
+            "a still-valid token moves in"
+        );
+        assert_eq!(
+            shared.get("renewed").unwrap().expose(),
+            "labsecret_at_renewed_new"
+        );
+        assert!(shared.get("denied").is_none(), "a verdict is not undone");
+        assert_eq!(shared.len(), 2);
+        for id in ids {
+            assert!(
+                store.get(&items::access_token(&id)).unwrap().is_none(),
+                "{id}"
+            );
+        }
     }
 }

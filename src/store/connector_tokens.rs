@@ -6,10 +6,10 @@
 //! whatever N is. Reading stays lazy: `status` never opens the keyring, and a host that needs
 //! one token reads the item when it asks.
 //!
-//! Versions before this kept `connector/<id>/access_token` items. Those are still read when
-//! the shared item has no entry for a connector (a token renewed by an older build stays
-//! usable), and removed whenever the shared item drops a connector on a verdict, so an old
-//! item can never bring back a token that was taken away. Sign-out deletes both kinds.
+//! Versions before this kept `connector/<id>/access_token` items. Those are read while the
+//! shared item does not exist yet (a token renewed by an older build stays usable); the first
+//! write of the shared item moves the ones still valid into it and deletes them all
+//! (engine/record.rs), so later rounds never touch them. Sign-out deletes both kinds.
 
 use std::collections::BTreeMap;
 
@@ -88,10 +88,12 @@ impl ConnectorTokens {
     }
 }
 
-/// One connector's token: the shared item, then the item an earlier version kept for it.
+/// One connector's token: the shared item, or, until that exists, the item an earlier version
+/// kept for it.
 pub fn read_one(store: &dyn SecretStore, connector_id: &str) -> Result<Option<Secret>, StoreError> {
-    if let Some(token) = ConnectorTokens::load(store)?.by_id.remove(connector_id) {
-        return Ok(Some(token));
+    let mut tokens = ConnectorTokens::load(store)?;
+    if !tokens.is_new() {
+        return Ok(tokens.by_id.remove(connector_id));
     }
     store.get(&items::access_token(connector_id))
 }
@@ -137,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn an_older_versions_item_is_read_when_the_shared_item_has_no_entry() {
+    fn an_older_versions_item_is_read_until_the_shared_item_exists() {
         let store = MemoryStore::new();
         store
             .set(
@@ -145,18 +147,20 @@ mod tests {
                 &Secret::new("labsecret_at_asana_old"),
             )
             .unwrap();
-        let mut tokens = ConnectorTokens::default();
-        tokens.insert("linear", Secret::new("labsecret_at_linear_1"));
-        tokens.save(&store).unwrap();
         assert_eq!(
             read_one(&store, "asana").unwrap().unwrap().expose(),
             "labsecret_at_asana_old"
         );
+        assert!(read_one(&store, "figma").unwrap().is_none());
+        // Once the shared item exists it alone answers (its first write migrated what was valid).
+        let mut tokens = ConnectorTokens::default();
+        tokens.insert("linear", Secret::new("labsecret_at_linear_1"));
+        tokens.save(&store).unwrap();
         assert_eq!(
             read_one(&store, "linear").unwrap().unwrap().expose(),
             "labsecret_at_linear_1"
         );
-        assert!(read_one(&store, "figma").unwrap().is_none());
+        assert!(read_one(&store, "asana").unwrap().is_none());
     }
 
     #[test]
