@@ -17,6 +17,7 @@ pub mod tray;
 pub mod tray_model;
 #[cfg(test)]
 mod typescript;
+pub mod web_process;
 
 use std::sync::Arc;
 

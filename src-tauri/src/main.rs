@@ -3,5 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // Before anything else runs: it may replace this process (see `web_process`).
+    lanyard_app::web_process::exec_without_jit();
     lanyard_app::run();
 }

@@ -146,6 +146,39 @@ test('the window opens signed out', async () => {
   await record('start');
 });
 
+/** The processes on this machine as {pid, ppid, comm, exe}; `exe` is null where it cannot be read. */
+async function processes() {
+  const all = [];
+  for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+    const raw = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (!raw) continue;
+    const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+    const ppid = raw.slice(raw.lastIndexOf(')') + 2).split(' ')[1];
+    let exe = null;
+    try {
+      exe = realpathSync(`/proc/${pid}/exe`);
+    } catch {}
+    all.push({ pid, ppid, comm, exe });
+  }
+  return all;
+}
+
+const environOf = async (pid) => (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+
+test('the window\'s web process runs JavaScriptCore without its JIT (the app set it for itself)', async () => {
+  // The harness must not set it, or this would only prove the variable is inherited.
+  assert.equal(process.env.JSC_useJIT, undefined, 'the test environment leaves JSC_useJIT unset');
+  const procs = await processes();
+  const app = procs.filter((p) => p.exe === realpathSync(APP));
+  assert.equal(app.length, 1, `one running ${APP}: ${JSON.stringify(app)}`);
+  const web = procs.filter((p) => p.ppid === app[0].pid && p.comm.startsWith('WebKitWebProces'));
+  assert.ok(web.length >= 1, 'the app has a WebKit web process');
+  assert.ok((await environOf(app[0].pid)).includes('JSC_useJIT=0'), 'the app re-executed itself with JSC_useJIT=0');
+  for (const w of web) {
+    assert.ok((await environOf(w.pid)).includes('JSC_useJIT=0'), `web process ${w.pid} has JSC_useJIT=0`);
+  }
+});
+
 test('Sign in signs ada in and every connector resolves', async () => {
   await (await browser.$('button=Sign in')).click();
   await browser.waitUntil(
