@@ -7,6 +7,7 @@
 //! `lanyard status --json` as a separate process against the N = 256 state folder (a
 //! `status` line that scripts/bench.sh turns into its own table).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,16 @@ struct Row {
     status: Option<(Duration, Duration, usize)>,
     /// Where the time of "all at once" goes (see `Split`).
     split: Split,
+    /// All at once again with the policy's `idp.max_concurrent_requests` raised.
+    limited: Option<Limited>,
+}
+
+/// The all-at-once median under another IdP limit. One at a time and the critical path are
+/// the row's own: they never have more than one request in flight, so no limit changes them.
+struct Limited {
+    limit: usize,
+    concurrent: Duration,
+    granted: usize,
 }
 
 /// For the all-at-once runs: CPU seconds this process used (the engine and the in-process
@@ -124,17 +135,31 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn run(n: usize, reps: usize, seq_reps: usize) -> Row {
-    let lab = Lab::start(LabOptions {
-        auto_login: Some("ada@lab.example".into()),
-        latency_ms: LATENCY_MS,
-        synthetic_connectors: n,
-        ..LabOptions::default()
-    })
-    .await
-    .expect("lab starts");
-    // A policy with only the N synthetic connectors (all granted to Everyone).
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The IdP limit of the extra N = 256 measurement (`idp.max_concurrent_requests`): the
+/// default, 8, sets a floor of 256 ÷ 8 × 25 ms under the token exchanges alone.
+const IDP_LIMIT: usize = 32;
+
+fn sign_in_options() -> SignInOptions {
+    SignInOptions {
+        browser: Browser::Command("curl -fsSL -o /dev/null".into()),
+        timeout: Duration::from_secs(60),
+        cancel: None,
+        login_hint: None,
+        prompt: None,
+    }
+}
+
+fn granted(status: &lanyard::view::status::StatusView) -> usize {
+    status
+        .connectors
+        .iter()
+        .filter(|c| c.state.as_str() == "granted")
+        .count()
+}
+
+/// A policy with only the lab's N synthetic connectors (all granted to Everyone), written
+/// into `dir`, and their ids.
+fn synthetic_policy(lab: &Lab, n: usize, dir: &std::path::Path) -> (PathBuf, Vec<String>) {
     let mut policy: serde_json::Value =
         serde_json::from_slice(&std::fs::read(lab.policy_path()).expect("policy")).expect("json");
     let synth: Vec<serde_json::Value> = policy["connectors"]
@@ -145,32 +170,35 @@ async fn run(n: usize, reps: usize, seq_reps: usize) -> Row {
         .cloned()
         .collect();
     assert_eq!(synth.len(), n);
-    let ids: Vec<String> = synth
+    let ids = synth
         .iter()
         .map(|c| c["id"].as_str().unwrap_or_default().to_string())
         .collect();
     policy["connectors"] = serde_json::Value::Array(synth);
-    let policy_path = dir.path().join("policy.json");
-    std::fs::write(&policy_path, serde_json::to_vec(&policy).expect("json")).expect("write");
-    let state = dir.path().join("state");
+    let path = dir.join("policy.json");
+    std::fs::write(&path, serde_json::to_vec(&policy).expect("json")).expect("write");
+    (path, ids)
+}
 
-    let first = open(&policy_path, &state);
-    let opts = SignInOptions {
-        browser: Browser::Command("curl -fsSL -o /dev/null".into()),
-        timeout: Duration::from_secs(60),
-        cancel: None,
-        login_hint: None,
-        prompt: None,
-    };
-    let status = first.sign_in(opts).await.expect("sign-in");
-    let granted = status
-        .connectors
-        .iter()
-        .filter(|c| c.state.as_str() == "granted")
-        .count();
+/// The same policy with `idp.max_concurrent_requests` set to `limit`, beside it.
+fn with_idp_limit(policy: &std::path::Path, limit: usize) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(policy).expect("policy")).expect("json");
+    doc["idp"]["max_concurrent_requests"] = limit.into();
+    let path = policy.with_file_name(format!("policy-idp-limit-{limit}.json"));
+    std::fs::write(&path, serde_json::to_vec(&doc).expect("json")).expect("write");
+    path
+}
 
-    // Each measurement uses a fresh engine, so metadata discovery is part of it.
-    let mut concurrent = Vec::new();
+/// `reps` all-at-once refreshes, each on a fresh engine (so metadata discovery is part of
+/// it): their median, what they cost in CPU (`Split` without the in-memory figure), and how
+/// many connectors the last one left granted.
+async fn all_at_once(
+    policy: &std::path::Path,
+    state: &std::path::Path,
+    reps: usize,
+) -> (Duration, Split, usize) {
+    let mut times = Vec::new();
     let mut split = Split::default();
     let daemons = keyring_daemons();
     let me = std::process::id().to_string();
@@ -181,66 +209,104 @@ async fn run(n: usize, reps: usize, seq_reps: usize) -> Row {
             .map(cpu_secs)
             .sum::<f64>()
     };
+    let mut granted_last = 0;
     for _ in 0..reps {
-        let e = open(&policy_path, &state);
+        let e = open(policy, state);
         let (own, keyring) = (cpu_secs(&me), keyring_cpu());
         let t = Instant::now();
-        e.refresh(None).await.expect("refresh");
+        let status = e.refresh(None).await.expect("refresh");
         let took = t.elapsed();
-        concurrent.push(took);
+        granted_last = granted(&status);
+        times.push(took);
         split.wall += took;
         split.own_cpu += cpu_secs(&me) - own;
         split.keyring_cpu += keyring_cpu() - keyring;
     }
-    // The same all-at-once refresh with the secrets in memory: what the OS keyring costs.
+    (median(times), split, granted_last)
+}
+
+/// The same all-at-once refresh with the secrets in memory: what the OS keyring costs.
+async fn in_memory(policy: &std::path::Path, dir: &std::path::Path, reps: usize) -> Duration {
     let memory: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
-    let mem_state = dir.path().join("state-memory");
-    open_with(&policy_path, &mem_state, Some(memory.clone()))
-        .sign_in(SignInOptions {
-            browser: Browser::Command("curl -fsSL -o /dev/null".into()),
-            timeout: Duration::from_secs(60),
-            cancel: None,
-            login_hint: None,
-            prompt: None,
-        })
+    let state = dir.join("state-memory");
+    open_with(policy, &state, Some(memory.clone()))
+        .sign_in(sign_in_options())
         .await
         .expect("sign-in (memory store)");
-    let mut in_memory = Vec::new();
+    let mut times = Vec::new();
     for _ in 0..reps {
-        let e = open_with(&policy_path, &mem_state, Some(memory.clone()));
+        let e = open_with(policy, &state, Some(memory.clone()));
         let t = Instant::now();
         e.refresh(None).await.expect("refresh (memory store)");
-        in_memory.push(t.elapsed());
+        times.push(t.elapsed());
     }
-    split.memory_store = median(in_memory);
-    let mut sequential = Vec::new();
-    for _ in 0..seq_reps {
-        let e = open(&policy_path, &state);
+    median(times)
+}
+
+/// `runs` times: one engine per run, refreshing `ids` in turn (one at a time, or just the
+/// first connector: the critical path).
+async fn one_by_one(
+    policy: &std::path::Path,
+    state: &std::path::Path,
+    ids: &[String],
+    runs: usize,
+) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let e = open(policy, state);
         let t = Instant::now();
-        for id in &ids {
+        for id in ids {
             e.refresh(Some(id)).await.expect("refresh one");
         }
-        sequential.push(t.elapsed());
+        times.push(t.elapsed());
     }
-    let mut critical = Vec::new();
-    for _ in 0..reps {
-        let e = open(&policy_path, &state);
-        let t = Instant::now();
-        e.refresh(Some(&ids[0])).await.expect("refresh one");
-        critical.push(t.elapsed());
+    median(times)
+}
+
+async fn run(n: usize, reps: usize, seq_reps: usize, idp_limit: Option<usize>) -> Row {
+    let lab = Lab::start(LabOptions {
+        auto_login: Some("ada@lab.example".into()),
+        latency_ms: LATENCY_MS,
+        synthetic_connectors: n,
+        ..LabOptions::default()
+    })
+    .await
+    .expect("lab starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (policy_path, ids) = synthetic_policy(&lab, n, dir.path());
+    let state = dir.path().join("state");
+    let status = open(&policy_path, &state)
+        .sign_in(sign_in_options())
+        .await
+        .expect("sign-in");
+    let (concurrent, mut split, _) = all_at_once(&policy_path, &state, reps).await;
+    split.memory_store = in_memory(&policy_path, dir.path(), reps).await;
+    // Same lab, same state, only the policy's IdP limit changed.
+    let mut limited = None;
+    if let Some(limit) = idp_limit {
+        let policy = with_idp_limit(&policy_path, limit);
+        let (concurrent, _, granted) = all_at_once(&policy, &state, reps).await;
+        limited = Some(Limited {
+            limit,
+            concurrent,
+            granted,
+        });
     }
+    let sequential = one_by_one(&policy_path, &state, &ids, seq_reps).await;
+    let critical = one_by_one(&policy_path, &state, &ids[..1], reps).await;
     lab.shutdown().await;
-    let status = std::env::var_os("LANYARD_BENCH_CLI")
+    let status_runs = std::env::var_os("LANYARD_BENCH_CLI")
         .filter(|_| n >= 256)
         .map(|cli| status_runs(std::path::Path::new(&cli), &policy_path, &state, n));
     Row {
-        status,
+        status: status_runs,
         split,
         n,
-        concurrent: median(concurrent),
-        sequential: median(sequential),
-        critical: median(critical),
-        granted,
+        concurrent,
+        sequential,
+        critical,
+        granted: granted(&status),
+        limited,
     }
 }
 
@@ -278,32 +344,47 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The fan-out table, one row per N, then each raised IdP limit's row (`Limited`), labelled;
+/// scripts/bench.sh copies every `|` line into docs/benchmarks.md and explains that row.
+fn print_table(rows: &[Row]) {
+    println!(
+        "| connectors | granted | all at once | one at a time | critical path (1 connector) | speed-up vs one at a time | all at once ÷ critical path |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let line = |label: String, granted: usize, all: Duration, r: &Row| {
+        println!(
+            "| {label} | {granted} | {} | {} | {} | {:.1}× | {:.2}× |",
+            ms(all),
+            ms(r.sequential),
+            ms(r.critical),
+            r.sequential.as_secs_f64() / all.as_secs_f64(),
+            all.as_secs_f64() / r.critical.as_secs_f64(),
+        );
+    };
+    for r in rows {
+        line(r.n.to_string(), r.granted, r.concurrent, r);
+    }
+    for (r, l) in rows.iter().filter_map(|r| Some((r, r.limited.as_ref()?))) {
+        line(
+            format!("{} (IdP limit {})", r.n, l.limit),
+            l.granted,
+            l.concurrent,
+            r,
+        );
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let rows = rt.block_on(async {
-        let small = run(8, 5, 3).await;
-        let large = run(256, 3, 1).await;
+        let small = run(8, 5, 3, None).await;
+        let large = run(256, 3, 1, Some(IDP_LIMIT)).await;
         vec![small, large]
     });
-    println!(
-        "| connectors | granted | all at once | one at a time | critical path (1 connector) | speed-up vs one at a time | all at once ÷ critical path |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} | {} | {:.1}× | {:.2}× |",
-            r.n,
-            r.granted,
-            ms(r.concurrent),
-            ms(r.sequential),
-            ms(r.critical),
-            r.sequential.as_secs_f64() / r.concurrent.as_secs_f64(),
-            r.concurrent.as_secs_f64() / r.critical.as_secs_f64(),
-        );
-    }
+    print_table(&rows);
     // Not table rows: scripts/bench.sh reads these lines and writes its own tables.
     for r in &rows {
         let s = &r.split;

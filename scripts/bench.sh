@@ -18,6 +18,18 @@ python3 - "$table" "$status" "$split" <<'PY'
 import re, sys, datetime, platform, os
 table, status, split = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 rows = [line.split()[1:] for line in split.splitlines() if line.strip()]
+# The row benches/fanout.rs labels "256 (IdP limit 32)": what it is, and what its ratios are against.
+limited = re.search(r"^\| (\d+) \(IdP limit (\d+)\) ", table, flags=re.M)
+if limited:
+    n, limit = limited.groups()
+    table += (
+        f"\n\nThe row \"{n} (IdP limit {limit})\" is the same N = {n} lab, state and run with the "
+        f"policy's `idp.max_concurrent_requests` set to {limit} instead of the default 8: only the "
+        "IdP's origin gets the higher cap (each lab connector, as each vendor in a deployment, "
+        "is its own origin with its own 8). Its one-at-a-time and critical-path columns, and so "
+        f"its two ratios, are the N = {n} row's: one connector at a time never has more than "
+        "one request in flight, so no limit changes them."
+    )
 if rows:
     table += (
         "\n\nWhere the all-at-once time goes, same run: cores kept busy over the all-at-once "

@@ -19,9 +19,10 @@ use crate::protocol::oauth_error::OAuthError;
 use crate::redact::redact_url;
 use crate::trace::{Step, StepKind, Trace};
 
-/// At most this many requests in flight to one origin (scheme, host, port): resolving many
-/// connectors at once must not hammer one IdP or vendor.
-pub const PER_HOST_CONCURRENCY: usize = 8;
+/// At most this many requests in flight to one origin (scheme, host, port) unless
+/// `Http::limit_origin` says otherwise: resolving many connectors at once must not hammer one
+/// IdP or vendor. The policy's `idp.max_concurrent_requests` replaces it for the IdP's origins.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 8;
 
 /// Bodies larger than this are refused: metadata and token responses are a few KiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -114,7 +115,26 @@ pub struct Http {
     client: reqwest::Client,
     clock: SharedClock,
     timeout: Duration,
-    per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_host: Arc<Mutex<PerHost>>,
+}
+
+/// The per-origin caps, shared by every clone of one `Http`, keyed by the origin's ASCII
+/// serialisation.
+#[derive(Debug, Default)]
+struct PerHost {
+    /// Set by `limit_origin`; an origin not listed gets `DEFAULT_PER_HOST_CONCURRENCY`.
+    limits: HashMap<String, usize>,
+    /// Created on an origin's first request, with its limit at that moment.
+    semaphores: HashMap<String, Arc<Semaphore>>,
+}
+
+impl PerHost {
+    fn limit(&self, origin: &str) -> usize {
+        self.limits
+            .get(origin)
+            .copied()
+            .unwrap_or(DEFAULT_PER_HOST_CONCURRENCY)
+    }
 }
 
 /// Makes rustls' `ring` provider the process default, once, before any client is built:
@@ -158,13 +178,39 @@ impl Http {
         }
     }
 
+    /// At most `n` requests in flight to `url`'s origin (at least 1, so a request can never
+    /// wait forever), for this client and its clones, instead of the default. Meant to be set
+    /// before the first request there: the engine does it at open for the IdP's issuer, and
+    /// when the IdP's discovery names endpoints on other origins, before requesting them. If
+    /// the origin's semaphore already exists with another limit it is dropped, and the next
+    /// request creates one with `n`; requests holding a permit of the old one finish under
+    /// it, so only while they do can up to old + `n` be in flight. The same limit again
+    /// changes nothing (a second semaphore would let another `n` through).
+    pub fn limit_origin(&self, url: &url::Url, n: usize) {
+        let origin = url.origin().ascii_serialization();
+        let n = n.max(1);
+        let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+        if map.limit(&origin) != n {
+            map.semaphores.remove(&origin);
+        }
+        map.limits.insert(origin, n);
+    }
+
+    /// How many requests may be in flight to `url`'s origin.
+    pub fn origin_limit(&self, url: &url::Url) -> usize {
+        let map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+        map.limit(&url.origin().ascii_serialization())
+    }
+
     /// A permit for one request to `url`'s origin; held for the request's duration.
     pub async fn host_permit(&self, url: &url::Url) -> tokio::sync::OwnedSemaphorePermit {
         let origin = url.origin().ascii_serialization();
         let semaphore = {
             let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(origin)
-                .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY)))
+            let limit = map.limit(&origin);
+            map.semaphores
+                .entry(origin)
+                .or_insert_with(|| Arc::new(Semaphore::new(limit)))
                 .clone()
         };
         // The semaphore is never closed, so acquiring cannot fail.
@@ -370,6 +416,7 @@ pub fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn the_client_uses_rings_tls_provider() {
@@ -462,6 +509,79 @@ mod tests {
             .send(&Trace::new(), StepKind::McpProbe, http.get(&url))
             .await;
         assert_eq!(r.unwrap().status, 200);
+    }
+
+    /// A loopback server that holds every request 100 ms and records the most it held at once
+    /// (reset by `burst`), so a test sees what the client let through, not what it intended.
+    async fn holding_server() -> (u16, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let now = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
+        let seen = max.clone();
+        let hold = move || {
+            let (now, max) = (now.clone(), max.clone());
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                "ok"
+            }
+        };
+        tokio::spawn(async move {
+            let app = axum::Router::new().route("/x", axum::routing::get(hold));
+            let _ = axum::serve(listener, app).await;
+        });
+        (port, seen)
+    }
+
+    /// Sends 20 requests to `url` at once; every one must succeed.
+    async fn twenty(http: &Http, url: &url::Url) {
+        let trace = Trace::new();
+        let sends = (0..20).map(|_| http.send(&trace, StepKind::McpProbe, http.get(url)));
+        for r in futures::future::join_all(sends).await {
+            assert_eq!(r.unwrap().status, 200);
+        }
+    }
+
+    /// `twenty` from a zeroed count, answering the most the server held at once.
+    async fn burst(http: &Http, url: &url::Url, max: &AtomicUsize) -> usize {
+        max.store(0, Ordering::SeqCst);
+        twenty(http, url).await;
+        max.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_in_flight_are_capped_per_origin_at_its_limit() {
+        let (port, max) = holding_server().await;
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        let http = Http::new(crate::clock::system());
+        assert_eq!(http.origin_limit(&url), DEFAULT_PER_HOST_CONCURRENCY);
+        assert_eq!(burst(&http, &url, &max).await, DEFAULT_PER_HOST_CONCURRENCY);
+        // Another origin (the same server by another name) has a cap of its own.
+        let other = url::Url::parse(&format!("http://localhost:{port}/x")).unwrap();
+        http.limit_origin(&other, 3);
+        assert_eq!(burst(&http, &url, &max).await, DEFAULT_PER_HOST_CONCURRENCY);
+        // Set after the origin's semaphore exists: later requests wait on one of 3.
+        http.limit_origin(&url, 3);
+        assert_eq!(http.origin_limit(&url), 3);
+        assert_eq!(burst(&http, &url, &max).await, 3);
+        // The same limit set again while 20 wait, then 20 more: still 3 at once, not 3 + 3.
+        max.store(0, Ordering::SeqCst);
+        let again = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            http.clone().limit_origin(&url, 3);
+            twenty(&http, &url).await;
+        };
+        tokio::join!(twenty(&http, &url), again);
+        assert_eq!(max.load(Ordering::SeqCst), 3);
+        // Above the default, set before the first request of a fresh client.
+        let fresh = Http::new(crate::clock::system());
+        fresh.limit_origin(&url, 12);
+        assert_eq!(burst(&fresh, &url, &max).await, 12);
+        fresh.limit_origin(&url, 0);
+        assert_eq!(fresh.origin_limit(&url), 1, "never a cap nothing can pass");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub const REPORT_VERSION: u32 = 1;
 pub struct CheckReport {
     pub version: u32,
     pub policy: String,
-    /// Whether the live checks ran (they need a policy without static problems).
+    /// Whether the live checks ran (they need a policy without static errors).
     pub live: bool,
     pub connectors: usize,
     pub problems: Vec<Problem>,
@@ -60,7 +60,7 @@ pub async fn check_file(http: &Http, path: &Path, live: bool) -> Result<CheckRep
     })?;
     let parsed = crate::policy::parse(&text, path)
         .ok()
-        .filter(|_| problems.is_empty());
+        .filter(|_| !problems.iter().any(|p| p.severity == Severity::Error));
     let connectors = parsed.as_ref().map_or_else(
         || super::policy_file::existing_connectors(&text).len(),
         |p| p.connectors.len(),

@@ -98,6 +98,8 @@ pub async fn init(
                 .map(|env| SecretDocument::Env { env: env.clone() }),
             token_endpoint_auth_method: method,
             scopes,
+            // Written out, as every default of the document is, so the admin sees the knob.
+            max_concurrent_requests: crate::http::DEFAULT_PER_HOST_CONCURRENCY as u32,
         },
         connectors: Vec::new(),
     })

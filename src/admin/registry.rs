@@ -3,7 +3,8 @@
 //! ADMX templates and the Windows registry reader all go through this one layout, so the
 //! parsing logic is tested on every platform.
 //!
-//! Layout: the IdP's settings are values of the `Lanyard` key (`IdpIssuer`, `IdpClientId` …);
+//! Layout: the IdP's settings are values of the `Lanyard` key (`IdpIssuer`, `IdpClientId` …,
+//! `IdpMaxConcurrentRequests` a DWORD);
 //! each connector is a subkey `Connectors\<id>` with `Name`, `McpUrl` … and an `Order` DWORD
 //! (the registry lists subkeys alphabetically; the policy's order is kept). Scopes are one
 //! space-separated string (scopes are single words). An empty string is an absent value.
@@ -88,6 +89,7 @@ const IDP_VALUES: &[&str] = &[
     "IdpClientSecretEnv",
     "IdpTokenEndpointAuthMethod",
     "IdpScopes",
+    "IdpMaxConcurrentRequests",
 ];
 const CONNECTOR_VALUES: &[&str] = &[
     "Order",
@@ -115,6 +117,10 @@ pub fn to_registry(doc: &PolicyDocument) -> RegKey {
         Some(idp.token_endpoint_auth_method.as_str()),
     );
     root.sz("IdpScopes", Some(&idp.scopes.join(" ")));
+    root.values.insert(
+        "IdpMaxConcurrentRequests".into(),
+        RegValue::Dword(idp.max_concurrent_requests),
+    );
     if !doc.connectors.is_empty() {
         let list = root.subkey_mut(CONNECTORS);
         for (i, c) in doc.connectors.iter().enumerate() {
@@ -179,6 +185,10 @@ pub fn from_registry(root: &RegKey, path: &str) -> Result<Value, RegistryError> 
         "token_endpoint_auth_method",
     )?;
     read.words(&mut idp, "IdpScopes", "scopes")?;
+    // As a number; 0 or 65 then gets `parse`'s own message naming the policy key.
+    if let Some(n) = read.dword("IdpMaxConcurrentRequests")? {
+        idp.insert("max_concurrent_requests".into(), json!(n));
+    }
 
     let mut connectors = Vec::new();
     if let Some(list) = root.subkey(CONNECTORS) {
@@ -347,12 +357,42 @@ mod tests {
             linear.values.get("Scopes"),
             Some(&RegValue::Sz("read write".into()))
         );
+        assert_eq!(
+            key.values.get("IdpMaxConcurrentRequests"),
+            Some(&RegValue::Dword(24))
+        );
         let json = from_registry(&key, POLICY_KEY).unwrap();
         let back = crate::policy::parse(&json.to_string(), std::path::Path::new("r")).unwrap();
         assert_eq!(PolicyDocument::from_policy(&back), doc);
         // Policy order, not the registry's alphabetical order.
         let ids: Vec<_> = back.connectors.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["linear", "asana", "figma"]);
+    }
+
+    #[test]
+    fn the_idp_concurrency_is_a_dword_checked_by_the_policy_parser() {
+        let read = |key: &RegKey| {
+            let json = from_registry(key, POLICY_KEY).unwrap();
+            crate::policy::parse(&json.to_string(), std::path::Path::new("r"))
+        };
+        let mut key = to_registry(&PolicyDocument::from_policy(&full()));
+        key.values.remove("IdpMaxConcurrentRequests");
+        assert_eq!(read(&key).unwrap().idp.max_concurrent_requests, 8);
+        // A hand-made .reg or an ADMX text field may hold it as a string.
+        key.values
+            .insert("IdpMaxConcurrentRequests".into(), RegValue::Sz("16".into()));
+        assert_eq!(read(&key).unwrap().idp.max_concurrent_requests, 16);
+        for n in [0, 65] {
+            key.values
+                .insert("IdpMaxConcurrentRequests".into(), RegValue::Dword(n));
+            let e = read(&key).unwrap_err().to_string();
+            assert!(
+                e.contains(
+                    "at `idp.max_concurrent_requests`: expected a whole number from 1 to 64"
+                ),
+                "{e}"
+            );
+        }
     }
 
     #[test]

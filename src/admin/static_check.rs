@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-use super::problem::{Problem, closest, join};
+use super::problem::{Problem, Severity, closest, join};
 use crate::policy::{self, AuthMethod, is_reserved_id};
 
 const ROOT_KEYS: &[&str] = &["idp", "connectors", "pilot_machine"];
@@ -16,7 +16,11 @@ const IDP_KEYS: &[&str] = &[
     "client_secret",
     "token_endpoint_auth_method",
     "scopes",
+    "max_concurrent_requests",
 ];
+/// Above this many requests at once to the IdP, a warning: the policy works, but this is
+/// where IdPs' concurrent-request limits start to answer 429.
+const CONCURRENCY_WARN_ABOVE: usize = 32;
 const CONNECTOR_KEYS: &[&str] = &[
     "id",
     "name",
@@ -40,11 +44,12 @@ const METHODS: &[&str] = &[
 #[error("not valid JSON: {0}")]
 pub struct NotJson(pub String);
 
-/// Every static problem in `text`, in file order. An empty list means `policy::parse` accepts it.
+/// Every static problem in `text`, in file order. A list without errors (warnings allowed)
+/// means `policy::parse` accepts it.
 pub fn check_text(text: &str) -> Result<Vec<Problem>, NotJson> {
     let root: Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
     let mut problems = check_value(&root);
-    if problems.is_empty() {
+    if !problems.iter().any(|p| p.severity == Severity::Error) {
         // A safety net, so this check and the engine's parser can never disagree in silence.
         if let Err(e) = policy::parse(text, std::path::Path::new("policy")) {
             problems.push(Problem::at("(policy)", "invalid", e.to_string()));
@@ -96,6 +101,34 @@ fn check_idp(idp: &Map<String, Value>, out: &mut Vec<Problem>) {
             Problem::at("idp.scopes", "bad_value", "must include \"openid\"")
                 .fix("add \"openid\" to idp.scopes"),
         );
+    }
+    check_concurrency(idp, out);
+}
+
+/// `idp.max_concurrent_requests`: refused where `parse` refuses it; a warning when high.
+fn check_concurrency(idp: &Map<String, Value>, out: &mut Vec<Problem>) {
+    const PATH: &str = "idp.max_concurrent_requests";
+    // `null` is an absent key to `parse` (the default), so here too.
+    let Some(value) = idp.get("max_concurrent_requests").filter(|v| !v.is_null()) else {
+        return;
+    };
+    match policy::check_concurrency(value) {
+        Err(why) => out.push(
+            Problem::at(PATH, "bad_value", why.to_string()).fix(format!(
+                "write a number such as 16, or leave the key out for the default ({})",
+                crate::http::DEFAULT_PER_HOST_CONCURRENCY
+            )),
+        ),
+        Ok(n) if n > CONCURRENCY_WARN_ABOVE => out.push(
+            Problem::at(
+                PATH,
+                "high_concurrency",
+                format!("{n} requests at once to the IdP"),
+            )
+            .fix("many IdPs limit concurrent requests per client or per org (Okta's concurrent rate limit, for one); check that yours allows this many, or lower it")
+            .warning(),
+        ),
+        Ok(_) => {}
     }
 }
 

@@ -125,6 +125,52 @@ fn not_json_and_wrong_shapes() {
     }
 }
 
+/// `GOOD` with `idp.max_concurrent_requests` set to `value` (JSON).
+fn with_concurrency(value: &str) -> String {
+    GOOD.replace(
+        "\"client_id\": \"0oa1\",",
+        &format!("\"client_id\": \"0oa1\", \"max_concurrent_requests\": {value},"),
+    )
+}
+
+#[test]
+fn max_concurrent_requests_is_refused_out_of_range_and_warned_about_above_32() {
+    for fine in ["1", "16", "32", "null"] {
+        assert_eq!(paths_and_codes(&with_concurrency(fine)), [], "{fine}");
+    }
+    for bad in ["0", "65", "-1", "1.5", "\"8\""] {
+        let problems = check_text(&with_concurrency(bad)).unwrap();
+        assert_eq!(problems.len(), 1, "{bad}: {problems:#?}");
+        let p = &problems[0];
+        assert_eq!(
+            (p.path.as_str(), p.code.as_str(), p.severity),
+            ("idp.max_concurrent_requests", "bad_value", Severity::Error),
+            "{bad}"
+        );
+        assert!(
+            p.message.contains("whole number from 1 to 64"),
+            "{}",
+            p.line()
+        );
+    }
+    for high in ["33", "64"] {
+        let problems = check_text(&with_concurrency(high)).unwrap();
+        assert_eq!(problems.len(), 1, "{high}: {problems:#?}");
+        let p = &problems[0];
+        assert_eq!(
+            (p.code.as_str(), p.severity),
+            ("high_concurrency", Severity::Warning)
+        );
+        assert!(
+            p.line()
+                .starts_with("warning: idp.max_concurrent_requests: ")
+                && p.fix.contains("limit"),
+            "{}",
+            p.line()
+        );
+    }
+}
+
 #[test]
 fn the_static_check_agrees_with_the_engines_parser() {
     // Whatever the static check accepts, the engine accepts; whatever it refuses, so does the engine.
@@ -137,12 +183,17 @@ fn the_static_check_agrees_with_the_engines_parser() {
             "\"c\",",
             "\"c\", \"token_endpoint_origin\": \"https://t.example/path\",",
         ),
+        with_concurrency("0"),
+        with_concurrency("\"8\""),
+        // A warning, not an error: the engine takes it.
+        with_concurrency("64"),
     ];
     for text in cases {
         let problems = check_text(&text).unwrap();
         let parsed = crate::policy::parse(&text, std::path::Path::new("p.json"));
+        let errors = problems.iter().any(|p| p.severity == Severity::Error);
         assert_eq!(
-            problems.is_empty(),
+            !errors,
             parsed.is_ok(),
             "{problems:?} vs {:?}",
             parsed.err()

@@ -77,6 +77,13 @@ impl Lanyard {
             Some(t) => Http::with_timeout(clock.clone(), t),
             None => Http::new(clock.clone()),
         };
+        // Before any request, so the issuer origin's semaphore is made with the policy's
+        // limit rather than replaced later (a connector served from the IdP's origin may be
+        // asked before the IdP client exists; that client adds the discovered endpoints'
+        // origins). `parse` checked the issuer, so it is a URL.
+        if let Ok(issuer) = url::Url::parse(&policy.idp.issuer) {
+            http.limit_origin(&issuer, policy.idp.max_concurrent_requests);
+        }
         let ctx = Context {
             policy: Arc::new(policy),
             dir,

@@ -108,3 +108,35 @@ async fn two_processes_racing_refreshes_never_lose_the_session() {
     let state = first.ctx.dir.load().unwrap();
     assert!(!state.session.unwrap().expired);
 }
+
+#[tokio::test]
+async fn the_policys_idp_limit_is_set_at_open_and_on_the_origins_discovery_names() {
+    let s = setup().await;
+    // The IdP names its endpoints on another origin than its issuer (same server).
+    let port = s.idp.issuer.rsplit(':').next().unwrap().to_string();
+    let elsewhere = format!("http://localhost:{port}");
+    s.idp.set(|k| k.endpoints_base = Some(elsewhere.clone()));
+    let doc = serde_json::json!({
+        "idp": {"issuer": s.idp.issuer, "client_id": CLIENT_ID, "max_concurrent_requests": 32},
+        "connectors": [{"id": "linear", "mcp_url": "http://127.0.0.1:9/mcp", "client_id": "c"}]
+    });
+    std::fs::write(s.policy.path(), doc.to_string()).unwrap();
+    let engine = engine(&s);
+    let url = |u: &str| url::Url::parse(u).unwrap();
+    let http = &engine.ctx.http;
+    let default = crate::http::DEFAULT_PER_HOST_CONCURRENCY;
+    assert_eq!(http.origin_limit(&url(&s.idp.issuer)), 32, "set at open");
+    assert_eq!(
+        http.origin_limit(&url(&elsewhere)),
+        default,
+        "unknown before discovery"
+    );
+    let idp = engine.session.idp_client(&Trace::new()).await.unwrap();
+    assert!(idp.token_endpoint().as_str().starts_with(&elsewhere));
+    assert_eq!(http.origin_limit(idp.token_endpoint()), 32);
+    assert_eq!(
+        http.origin_limit(&url("http://127.0.0.1:9/mcp")),
+        default,
+        "a connector's origin keeps the default"
+    );
+}

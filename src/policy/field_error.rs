@@ -30,4 +30,11 @@ pub enum FieldError {
     ScopeShape,
     #[error("list at least one scope, or leave the key out to let the server decide")]
     NoScopes,
+    #[error("expected a whole number from {min} to {max}, found {found}")]
+    OutOfRange {
+        min: usize,
+        max: usize,
+        /// The value as written (JSON), so `"8"` shows its quotes.
+        found: String,
+    },
 }

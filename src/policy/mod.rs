@@ -9,7 +9,7 @@ mod model;
 
 pub use locate::{load, locate, managed_location};
 pub use model::{
-    AuthMethod, ConnectorConfig, ConnectorId, FieldError, IdpConfig, Policy, PolicyError,
-    RESERVED_IDS, SecretSource, is_reserved_id, parse,
+    AuthMethod, ConnectorConfig, ConnectorId, FieldError, IdpConfig, MAX_CONCURRENT_REQUESTS,
+    Policy, PolicyError, RESERVED_IDS, SecretSource, is_reserved_id, parse,
 };
-pub(crate) use model::{check_origin, check_url};
+pub(crate) use model::{check_concurrency, check_origin, check_url};

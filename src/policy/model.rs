@@ -27,7 +27,16 @@ pub struct IdpConfig {
     pub client_secret: Option<SecretSource>,
     pub token_endpoint_auth_method: AuthMethod,
     pub scopes: Vec<String>,
+    /// Requests in flight at once to each of the IdP's origins (issuer, token endpoint,
+    /// JWKS …): with many connectors, every ID-JAG exchange goes to the one IdP, so this
+    /// bounds how fast they all resolve, and how hard the IdP is hit. Absent:
+    /// `http::DEFAULT_PER_HOST_CONCURRENCY`.
+    pub max_concurrent_requests: usize,
 }
+
+/// What `idp.max_concurrent_requests` may be. The ceiling keeps a typo (800) from opening
+/// hundreds of connections to the IdP at once; most IdPs rate-limit well before 64.
+pub const MAX_CONCURRENT_REQUESTS: std::ops::RangeInclusive<usize> = 1..=64;
 
 #[derive(Debug, Clone)]
 pub struct ConnectorConfig {
@@ -171,13 +180,36 @@ fn idp_config(idp: RawIdp) -> Result<IdpConfig, Invalid> {
     if !scopes.iter().any(|s| s == "openid") {
         return Err(invalid("scopes", FieldError::NoOpenid));
     }
+    let max_concurrent_requests = idp
+        .max_concurrent_requests
+        .as_ref()
+        .map_or(Ok(crate::http::DEFAULT_PER_HOST_CONCURRENCY), |v| {
+            check_concurrency(v)
+        })
+        .map_err(|why| invalid("max_concurrent_requests", why))?;
     Ok(IdpConfig {
         issuer: idp.issuer,
         client_id: idp.client_id,
         client_secret: idp.client_secret.map(RawSecret::into_source),
         token_endpoint_auth_method: method,
         scopes,
+        max_concurrent_requests,
     })
+}
+
+/// A whole number in `MAX_CONCURRENT_REQUESTS`. Read from a JSON value rather than by serde
+/// as an integer type, so `0`, `65`, `-1`, `1.5` and `"8"` all get the same message, saying
+/// what is expected; `policy check` calls it too.
+pub(crate) fn check_concurrency(value: &serde_json::Value) -> Result<usize, FieldError> {
+    value
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| MAX_CONCURRENT_REQUESTS.contains(n))
+        .ok_or_else(|| FieldError::OutOfRange {
+            min: *MAX_CONCURRENT_REQUESTS.start(),
+            max: *MAX_CONCURRENT_REQUESTS.end(),
+            found: value.to_string(),
+        })
 }
 
 /// One connector; `seen` holds the ids of the connectors before it.
@@ -290,6 +322,8 @@ struct RawIdp {
     client_secret: Option<RawSecret>,
     token_endpoint_auth_method: Option<AuthMethod>,
     scopes: Option<Vec<String>>,
+    /// Checked by `check_concurrency`.
+    max_concurrent_requests: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -459,6 +493,48 @@ mod tests {
             e.contains("connectors[1].token_endpoint_origin") && e.contains("origin"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn max_concurrent_requests_is_a_whole_number_from_1_to_64_default_8() {
+        let with = |v: &str| {
+            GOOD.replace(
+                "\"client_id\": \"0oa1\",",
+                &format!("\"client_id\": \"0oa1\", \"max_concurrent_requests\": {v},"),
+            )
+        };
+        assert_eq!(parse_str(GOOD).unwrap().idp.max_concurrent_requests, 8);
+        assert_eq!(
+            parse_str(&with("null"))
+                .unwrap()
+                .idp
+                .max_concurrent_requests,
+            8
+        );
+        for n in [1, 32, 64] {
+            let p = parse_str(&with(&n.to_string())).unwrap();
+            assert_eq!(p.idp.max_concurrent_requests, n);
+        }
+        for bad in [
+            "0",
+            "65",
+            "-1",
+            "1.5",
+            "8.0",
+            "\"8\"",
+            "true",
+            "[8]",
+            "100000000000",
+        ] {
+            let e = err_of(&with(bad));
+            assert!(
+                e.contains(
+                    "at `idp.max_concurrent_requests`: expected a whole number from 1 to 64"
+                ),
+                "{bad}: {e}"
+            );
+            assert!(e.contains(&format!("found {bad}")), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -45,7 +45,11 @@ struct Field {
 enum Kind {
     Text,
     Method,
-    Order,
+    /// A whole number Group Policy itself keeps within these bounds (a DWORD).
+    Decimal {
+        min: u32,
+        max: u32,
+    },
 }
 
 const fn f(id: &'static str, label: &'static str, kind: Kind, required: bool) -> Field {
@@ -89,10 +93,22 @@ const IDP_FIELDS: &[Field] = &[
         false,
     ),
     f("IdpScopes", "Scopes (space-separated)", Kind::Text, false),
+    f(
+        "IdpMaxConcurrentRequests",
+        "Requests in flight at once to the IdP (1 to 64)",
+        // The policy's own bounds (`policy::MAX_CONCURRENT_REQUESTS`; a test checks).
+        Kind::Decimal { min: 1, max: 64 },
+        false,
+    ),
 ];
 
 const CONNECTOR_FIELDS: &[Field] = &[
-    f("Order", "Position in the list", Kind::Order, true),
+    f(
+        "Order",
+        "Position in the list",
+        Kind::Decimal { min: 0, max: 9999 },
+        true,
+    ),
     f("Name", "Display name", Kind::Text, true),
     f("McpUrl", "MCP server URL", Kind::Text, true),
     f(
@@ -232,7 +248,8 @@ fn admx(policies: &[Policy<'_>]) -> String {
     x
 }
 
-/// One field of a policy as an ADMX element: text, a decimal (order) or the method enum.
+/// One field of a policy as an ADMX element: text, a decimal (order, concurrency) or the
+/// method enum.
 fn element(x: &mut String, field: &Field) {
     let req = if field.required {
         " required=\"true\""
@@ -242,9 +259,9 @@ fn element(x: &mut String, field: &Field) {
     let id = field.id;
     let _ = match field.kind {
         Kind::Text => writeln!(x, "        <text id=\"{id}\" valueName=\"{id}\"{req} />"),
-        Kind::Order => writeln!(
+        Kind::Decimal { min, max } => writeln!(
             x,
-            "        <decimal id=\"{id}\" valueName=\"{id}\" minValue=\"0\" maxValue=\"9999\"{req} />"
+            "        <decimal id=\"{id}\" valueName=\"{id}\" minValue=\"{min}\" maxValue=\"{max}\"{req} />"
         ),
         Kind::Method => {
             let _ = writeln!(x, "        <enum id=\"{id}\" valueName=\"{id}\"{req}>");
@@ -264,7 +281,7 @@ fn adml(policies: &[Policy<'_>]) -> String {
         ("Lanyard".to_string(), "Lanyard".to_string()),
         ("LanyardConnectors".into(), "Connectors".into()),
         ("SUPPORTED_Lanyard".into(), "Lanyard 0.1 and later".into()),
-        ("Idp_Help".into(), "The company identity provider Lanyard signs in with (OIDC). Lanyard refuses an IdP whose discovery document names another issuer. A client secret here is readable on every machine the policy reaches: prefer \"none\" or \"private_key_jwt\" with the device key (lanyard device-key).".into()),
+        ("Idp_Help".into(), "The company identity provider Lanyard signs in with (OIDC). Lanyard refuses an IdP whose discovery document names another issuer. A client secret here is readable on every machine the policy reaches: prefer \"none\" or \"private_key_jwt\" with the device key (lanyard device-key). Requests in flight at once (default 8): with many connectors every token exchange goes to the IdP, so a higher number resolves them sooner; keep it within your IdP's concurrent-request rate limits.".into()),
         ("Connector_Help".into(), "One MCP connector Lanyard gets a zero-touch grant for. Its ID-JAG and client credentials go only to the pinned authorization server (AsIssuer), else to the one that granted it first.".into()),
     ];
     for m in METHODS {
@@ -313,7 +330,7 @@ fn presentation(p: &Policy<'_>) -> String {
         let id = field.id;
         let value = p.values.values.get(id);
         let _ = match (field.kind, value) {
-            (Kind::Order, Some(RegValue::Dword(n))) => writeln!(
+            (Kind::Decimal { .. }, Some(RegValue::Dword(n))) => writeln!(
                 presentations,
                 "        <decimalTextBox refId=\"{id}\" defaultValue=\"{n}\">{label}</decimalTextBox>"
             ),
@@ -452,10 +469,27 @@ mod tests {
             );
         }
 
+        // The IdP's concurrency: a number box within the policy's bounds, the value as default.
+        let (lo, hi) = (
+            crate::policy::MAX_CONCURRENT_REQUESTS.start(),
+            crate::policy::MAX_CONCURRENT_REQUESTS.end(),
+        );
+        let decimal = format!(
+            "<decimal id=\"IdpMaxConcurrentRequests\" valueName=\"IdpMaxConcurrentRequests\" minValue=\"{lo}\" maxValue=\"{hi}\" />"
+        );
+        assert!(admx_text.contains(&decimal), "{admx_text}");
+        assert!(
+            adml_text.contains(
+                "<decimalTextBox refId=\"IdpMaxConcurrentRequests\" defaultValue=\"24\">"
+            ),
+            "{adml_text}"
+        );
+
         let key = read(&admx_text, &adml_text).unwrap();
         let json = from_registry(&key, POLICY_KEY).unwrap();
         let back = crate::policy::parse(&json.to_string(), std::path::Path::new("t")).unwrap();
         assert_eq!(PolicyDocument::from_policy(&back), doc);
+        assert_eq!(back.idp.max_concurrent_requests, 24);
         assert!(FULL.contains("<&>"), "the escaping case is exercised");
     }
 

@@ -1,5 +1,5 @@
 //! The canonical policy document every exporter writes: the product.md JSON schema with every
-//! default spelled out (name, auth method, IdP scopes), so reading any export back gives the
+//! default spelled out (name, auth method, IdP scopes, IdP concurrency), so reading any export back gives the
 //! same `Policy`, and `PolicyDocument`s compare for equality in tests.
 //!
 //! This is the one place a policy's inline client secret becomes plain text again: an export
@@ -26,6 +26,8 @@ pub struct IdpDocument {
     pub client_secret: Option<SecretDocument>,
     pub token_endpoint_auth_method: AuthMethod,
     pub scopes: Vec<String>,
+    /// A `u32`: a registry DWORD and a plist integer hold it as it is.
+    pub max_concurrent_requests: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +92,9 @@ impl PolicyDocument {
                 client_secret: idp.client_secret.as_ref().map(SecretDocument::from_source),
                 token_endpoint_auth_method: idp.token_endpoint_auth_method,
                 scopes: idp.scopes.clone(),
+                // Invariant: `parse` allows at most 64.
+                max_concurrent_requests: u32::try_from(idp.max_concurrent_requests)
+                    .unwrap_or(u32::MAX),
             },
             connectors: policy
                 .connectors
@@ -133,7 +138,7 @@ pub(crate) mod tests {
     pub(crate) const FULL: &str = r#"{
       "idp": {"issuer": "https://acme.okta.com", "client_id": "0oa1",
               "client_secret": {"env": "ACME_SECRET"}, "token_endpoint_auth_method": "client_secret_post",
-              "scopes": ["openid", "email"]},
+              "scopes": ["openid", "email"], "max_concurrent_requests": 24},
       "connectors": [
         {"id": "linear", "name": "Linear \"HQ\" \\ <&>", "mcp_url": "https://mcp.linear.app/mcp",
          "client_id": "lanyard", "client_secret": {"file": "/etc/lanyard/linear.secret"},
@@ -159,6 +164,21 @@ pub(crate) mod tests {
             doc.connectors[2].token_endpoint_auth_method,
             AuthMethod::None
         );
+        assert_eq!(doc.idp.max_concurrent_requests, 24);
+        assert!(
+            doc.to_json().contains("\"max_concurrent_requests\": 24"),
+            "{}",
+            doc.to_json()
+        );
+    }
+
+    #[test]
+    fn the_idp_concurrency_default_is_spelled_out() {
+        let text = FULL.replace(", \"max_concurrent_requests\": 24", "");
+        let policy = crate::policy::parse(&text, std::path::Path::new("x")).unwrap();
+        let doc = PolicyDocument::from_policy(&policy);
+        assert_eq!(doc.idp.max_concurrent_requests, 8);
+        assert!(doc.to_json().contains("\"max_concurrent_requests\": 8"));
     }
 
     #[test]

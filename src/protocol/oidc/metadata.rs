@@ -73,6 +73,17 @@ pub struct Endpoints {
     pub refresh_token_subject: bool,
 }
 
+impl Endpoints {
+    /// The endpoints Lanyard itself sends requests to (the authorization endpoint is the
+    /// browser's). Discovery allows any origin for them, not only the issuer's.
+    pub fn requested(&self) -> impl Iterator<Item = &url::Url> {
+        [Some(&self.token), Some(&self.jwks)]
+            .into_iter()
+            .chain([self.revocation.as_ref(), self.device_authorization.as_ref()])
+            .flatten()
+    }
+}
+
 /// OIDC Discovery §4.1: strip one trailing slash from the issuer, then append.
 pub fn discovery_url(issuer: &str) -> Result<url::Url, LoginError> {
     let base = issuer.strip_suffix('/').unwrap_or(issuer);

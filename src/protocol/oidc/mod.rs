@@ -110,14 +110,20 @@ struct Inner {
 
 impl IdpClient {
     /// Discovery at `{issuer}/.well-known/openid-configuration` (issuer compared exactly, PKCE
-    /// S256 required), then the JWKS.
+    /// S256 required), then the JWKS. Every origin of the IdP gets the policy's
+    /// `max_concurrent_requests` on `http` before its first request here: the issuer's (the
+    /// engine sets it at open already; the same limit again changes nothing) and those of
+    /// the endpoints discovery names, which may be other hosts (a separate token host).
     pub async fn discover(
         http: &Http,
         config: &IdpConfig,
         auth: ClientAuth,
         trace: &Trace,
     ) -> Result<IdpClient, LoginError> {
+        let limit = |url: &url::Url| http.limit_origin(url, config.max_concurrent_requests);
+        limit(&metadata::discovery_url(&config.issuer)?);
         let endpoints = metadata::fetch(http, &config.issuer, trace).await?;
+        endpoints.requested().for_each(limit);
         let jwks = id_token::fetch_jwks(http, &endpoints.jwks, trace).await?;
         Ok(Self {
             inner: Arc::new(Inner {

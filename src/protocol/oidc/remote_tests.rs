@@ -21,6 +21,7 @@ async fn client(idp: &TestIdp, trace: &Trace) -> IdpClient {
         scopes: ["openid", "email", "offline_access"]
             .map(String::from)
             .to_vec(),
+        max_concurrent_requests: crate::http::DEFAULT_PER_HOST_CONCURRENCY,
     };
     let auth = ClientAuth::new(CLIENT_ID, AuthMethod::None, None);
     IdpClient::discover(&http, &config, auth, trace)

@@ -39,6 +39,9 @@ pub struct Knobs {
     pub device: bool,
     /// The token endpoint's answers to successive device-code polls; once empty, tokens.
     pub device_answers: Vec<&'static str>,
+    /// Name the endpoints under this base instead of the issuer (another origin for the same
+    /// server, e.g. `http://localhost:PORT` for an issuer on `http://127.0.0.1:PORT`).
+    pub endpoints_base: Option<String>,
 }
 
 impl Default for Knobs {
@@ -58,6 +61,7 @@ impl Default for Knobs {
             publish_second: false,
             device: false,
             device_answers: Vec::new(),
+            endpoints_base: None,
         }
     }
 }
@@ -159,9 +163,9 @@ impl TestIdp {
 
 async fn discovery(State(idp): State<TestIdp>) -> Response {
     let k = idp.knobs.lock().unwrap().clone();
-    let base = &idp.issuer;
+    let base = k.endpoints_base.as_ref().unwrap_or(&idp.issuer);
     let mut doc = json!({
-        "issuer": k.doc_issuer.clone().unwrap_or_else(|| base.clone()),
+        "issuer": k.doc_issuer.clone().unwrap_or_else(|| idp.issuer.clone()),
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"),

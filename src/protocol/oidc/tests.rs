@@ -21,6 +21,7 @@ fn config(issuer: &str) -> IdpConfig {
         scopes: ["openid", "email", "profile", "offline_access"]
             .map(String::from)
             .to_vec(),
+        max_concurrent_requests: crate::http::DEFAULT_PER_HOST_CONCURRENCY,
     }
 }
 
