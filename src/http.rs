@@ -511,8 +511,9 @@ mod tests {
         assert_eq!(r.unwrap().status, 200);
     }
 
-    /// A loopback server that holds every request 100 ms and records the most it held at once
-    /// (reset by `burst`), so a test sees what the client let through, not what it intended.
+    /// A loopback server that holds every request 250 ms (long enough for a busy machine to
+    /// have them all in flight together) and records the most it held at once (reset by
+    /// `burst`), so a test sees what the client let through, not what it intended.
     async fn holding_server() -> (u16, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -524,7 +525,7 @@ mod tests {
             async move {
                 let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                 max.fetch_max(n, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(250)).await;
                 now.fetch_sub(1, Ordering::SeqCst);
                 "ok"
             }
