@@ -462,6 +462,34 @@ mod tests {
     }
 
     #[test]
+    fn a_throttled_leg_is_explained_and_at_the_idp_names_the_setting() {
+        use crate::engine::classify::{Failure, classify_named};
+        use crate::protocol::token_endpoint::ExchangeError;
+        let at_idp = Failure::Exchange(Stage::TokenExchange, ExchangeError::Status { status: 429 });
+        let (_, err) = classify_named(&at_idp, Some("Linear"));
+        assert!(
+            err.hint.contains("idp.max_concurrent_requests"),
+            "{}",
+            err.hint
+        );
+        let x = explain_connector_error(&err, Some("Linear"));
+        assert_eq!((x.known, x.endpoint), (true, Network));
+        assert!(
+            x.admin.contains("idp.max_concurrent_requests"),
+            "{}",
+            x.admin
+        );
+        // A connector's own server throttling is not the IdP setting's doing.
+        let at_mcp = Failure::Mcp(crate::protocol::mcp::McpError::Status { status: 429 });
+        let (_, err) = classify_named(&at_mcp, Some("Linear"));
+        assert!(
+            err.hint.contains("Linear") && !err.hint.contains("max_concurrent"),
+            "{}",
+            err.hint
+        );
+    }
+
+    #[test]
     fn notes_and_checks_map_to_codes() {
         assert_eq!(
             id_token_code_from_note(&format!(

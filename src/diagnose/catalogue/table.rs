@@ -611,6 +611,13 @@ pub(super) const TABLE: &[Entry] = &[
     ),
     e(
         Network,
+        "rate_limited",
+        "the server asked Lanyard to slow down (HTTP 429, too many requests)",
+        RETRY_LATER,
+        "If it was the IdP (the token exchange), check its rate-limit reports and lower idp.max_concurrent_requests in the policy (default 8); for a connector's server, ask its vendor what rate applies.",
+    ),
+    e(
+        Network,
         "server_error",
         "the server answered with a 5xx error",
         RETRY_LATER,

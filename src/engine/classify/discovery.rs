@@ -4,7 +4,7 @@
 use crate::protocol::discovery::DiscoveryError;
 use crate::view::connector::{ConnectorState, Stage};
 
-use super::{Row, http, unreachable_hint};
+use super::{RATE_LIMITED, Row, TOO_MANY_REQUESTS, http, rate_limited_hint, unreachable_hint};
 
 // long: one arm per `DiscoveryError` variant, so a new variant fails to compile here until it
 // has a state, a code and a hint; the table reads best whole.
@@ -25,6 +25,10 @@ pub(super) fn discovery(e: &DiscoveryError, who: &str) -> Row {
                 "{who}'s MCP server answered without asking for a token. Check its mcp_url in the policy."
             ),
         ),
+        DiscoveryError::UnexpectedStatus {
+            status: TOO_MANY_REQUESTS,
+            ..
+        } => (Unreachable, RATE_LIMITED, rate_limited_hint(who, false)),
         DiscoveryError::UnexpectedStatus { status, .. } if *status >= 500 => {
             (Unreachable, "server_error", unreachable_hint(who))
         }

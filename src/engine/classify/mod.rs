@@ -68,6 +68,8 @@ pub fn classify_named(failure: &Failure, name: Option<&str>) -> (ConnectorState,
 /// One row of the table: where it failed, the state, the code, what the server said, the hint.
 type Row = (Stage, ConnectorState, String, Option<String>, String);
 
+// long: one arm per `ExchangeError` variant (and 429 apart from the other statuses), so a new
+// variant fails to compile here until it has a state, a code and a hint.
 fn exchange(
     stage: Stage,
     e: &ExchangeError,
@@ -103,6 +105,14 @@ fn exchange(
             let (state, hint) = oauth_refusal(at_idp, code, *status, who, admin);
             (state, code.to_string(), d, hint)
         }
+        ExchangeError::Status {
+            status: TOO_MANY_REQUESTS,
+        } => (
+            Unreachable,
+            RATE_LIMITED.into(),
+            Some(e.to_string()),
+            rate_limited_hint(who, at_idp),
+        ),
         ExchangeError::Status { status } if *status >= 500 => (
             Unreachable,
             "server_error".into(),
@@ -163,6 +173,7 @@ fn oauth_refusal(
         (_, ErrorCode::TemporarilyUnavailable | ErrorCode::ServerError) => {
             (Unreachable, unreachable_hint(who))
         }
+        _ if status == TOO_MANY_REQUESTS => (Unreachable, rate_limited_hint(who, at_idp)),
         _ if status >= 500 => (Unreachable, unreachable_hint(who)),
         _ => (Misconfigured, admin(code)),
     }
@@ -186,6 +197,13 @@ fn mcp(e: &McpError, who: &str) -> Row {
             format!(
                 "{who}'s MCP server wants more access than was granted. Tell your IT admin (the policy's scopes for {who})."
             ),
+        ),
+        McpError::Status {
+            status: TOO_MANY_REQUESTS,
+        } => (
+            Unreachable,
+            RATE_LIMITED.into(),
+            rate_limited_hint(who, false),
         ),
         McpError::Status { status } if *status >= 500 => {
             (Unreachable, "server_error".into(), unreachable_hint(who))
@@ -248,6 +266,25 @@ fn denied_hint(who: &str) -> String {
 
 fn unreachable_hint(who: &str) -> String {
     format!("Can't reach {who} right now; Lanyard will retry.")
+}
+
+/// HTTP 429: the server is throttling (RFC 6585 §4). Transient, so `unreachable` and retried
+/// with backoff like a 5xx, never `misconfigured`: nothing in the policy entry is wrong.
+const TOO_MANY_REQUESTS: u16 = 429;
+const RATE_LIMITED: &str = "rate_limited";
+
+/// At the IdP (`at_idp`), a 429 is what a fleet-wide burst of renewals or a high
+/// `idp.max_concurrent_requests` runs into, so the hint names the setting for the admin.
+fn rate_limited_hint(who: &str, at_idp: bool) -> String {
+    if at_idp {
+        format!(
+            "Your organisation's sign-in service asked Lanyard to slow down while getting {who}; \
+             Lanyard will retry. If it keeps happening, tell your IT admin (the policy's \
+             idp.max_concurrent_requests may be above what the IdP allows)."
+        )
+    } else {
+        format!("{who} asked Lanyard to slow down (too many requests); Lanyard will retry.")
+    }
 }
 
 #[cfg(test)]

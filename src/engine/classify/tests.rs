@@ -177,6 +177,31 @@ fn product_state_table() {
             Unreachable,
             "server_error",
         ),
+        // 429 is throttling: transient wherever it comes from, never the admin's policy entry.
+        (
+            Failure::Exchange(Idp, ExchangeError::Status { status: 429 }),
+            Unreachable,
+            "rate_limited",
+        ),
+        (oauth(Idp, 429, "slow_down"), Unreachable, "slow_down"),
+        (
+            oauth(As, 429, "invalid_request"),
+            Unreachable,
+            "invalid_request",
+        ),
+        (
+            Failure::Discovery(DiscoveryError::UnexpectedStatus {
+                what: "x",
+                status: 429,
+            }),
+            Unreachable,
+            "rate_limited",
+        ),
+        (
+            Failure::Mcp(McpError::Status { status: 429 }),
+            Unreachable,
+            "rate_limited",
+        ),
     ];
     for (failure, state, code) in rows {
         let (got, err) = classify(&failure);
