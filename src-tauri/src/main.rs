@@ -3,7 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    // Before anything else runs: it may replace this process (see `web_process`).
-    lanyard_app::web_process::exec_without_jit();
+    // Before anything else runs, while this is the only thread (see `web_process`).
+    lanyard_app::web_process::turn_off_jit();
     lanyard_app::run();
 }

@@ -37,8 +37,7 @@ pub fn status_painted() -> Option<u128> {
 }
 
 /// Milliseconds since the kernel created this process, on Linux: that counts what `main`'s
-/// clock cannot see, the loading of WebKit and GTK before `main` and the app executing itself
-/// again with `JSC_useJIT=0` (`web_process`; the pid and its start time survive an exec).
+/// clock cannot see: the loading of WebKit and GTK before `main`.
 /// Ticks are 10 ms, plenty for a start-up of hundreds. `None` elsewhere or if /proc is unreadable.
 fn since_process_start() -> Option<u128> {
     age_ms("self")
