@@ -23,7 +23,10 @@ pub fn status_painted() -> Option<u128> {
     if REPORTED.swap(true, Ordering::Relaxed) {
         return None;
     }
-    let since_start = since_process_start().unwrap_or(STARTED.get()?.elapsed().as_millis());
+    let since_start = match since_process_start() {
+        Some(ms) => ms,
+        None => STARTED.get()?.elapsed().as_millis(),
+    };
     // Wall-clock too, so a benchmark that started the process can take its own difference.
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -17,10 +17,6 @@
 //! libraries twice made every launch about 60 ms slower (a second launch that hands over to
 //! the running app: 146–186 ms against 88–127 ms, measured alternately).
 
-/// The variable JavaScriptCore reads, and the value that turns its JIT tiers off.
-pub const JIT_VAR: &str = "JSC_useJIT";
-pub const JIT_OFF: &str = "0";
-
 /// On Linux, sets `JSC_useJIT=0` in this process's environment unless the variable is already
 /// set, so every WebKit web process the app starts inherits it. Elsewhere the system webview is
 /// not WebKitGTK and this does nothing.
@@ -28,12 +24,15 @@ pub const JIT_OFF: &str = "0";
 /// Must be called first thing in `main`, before anything that could start a thread.
 #[allow(unsafe_code)]
 pub fn turn_off_jit() {
+    // The variable JavaScriptCore reads; "0" turns its JIT tiers off.
+    #[cfg(target_os = "linux")]
+    const JIT_VAR: &str = "JSC_useJIT";
     #[cfg(target_os = "linux")]
     if std::env::var_os(JIT_VAR).is_none() {
         // SAFETY: `set_var` is unsound only while another thread may read or write the
         // environment. `main` calls this before anything else, so before Tauri, GTK, tokio or
         // the logger exist and before any thread is started; the Rust runtime starts none of
         // its own before `main`.
-        unsafe { std::env::set_var(JIT_VAR, JIT_OFF) };
+        unsafe { std::env::set_var(JIT_VAR, "0") };
     }
 }

@@ -56,8 +56,7 @@ pub(super) async fn record(ctx: &Context, outcomes: Vec<Outcome>) -> Result<(), 
     ctx.blocking(move |ctx| {
         save_traces(ctx, &outcomes);
         ctx.dir.update(|s| {
-            let known: Vec<String> = s.connectors.keys().cloned().collect();
-            let kept = keep_tokens(ctx, outcomes, &known);
+            let kept = keep_tokens(ctx, outcomes, s.connectors.keys());
             apply(s, kept, now)
         })
     })
@@ -88,7 +87,11 @@ fn save_traces(ctx: &Context, outcomes: &[Outcome]) {
 /// a verdict on access removes it, any other failure leaves it. If the keyring refuses, each
 /// connector whose token had to change is recorded as unable to save. `known`: the connectors
 /// the state file has records for (an older version kept a token item only for those).
-fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>, known: &[String]) -> Vec<Kept> {
+fn keep_tokens<'a>(
+    ctx: &Context,
+    outcomes: Vec<Outcome>,
+    known: impl Iterator<Item = &'a String>,
+) -> Vec<Kept> {
     let store = ctx.store.as_ref();
     let loaded = match ConnectorTokens::load(store) {
         // A damaged item holds nothing usable: this round's tokens replace it.
@@ -120,7 +123,8 @@ fn keep_tokens(ctx: &Context, outcomes: Vec<Outcome>, known: &[String]) -> Vec<K
         })
         .collect();
     let saved = if first_write {
-        let mut ids = known.to_vec();
+        // Read only here, once per profile: every other round leaves `known` untouched.
+        let mut ids: Vec<String> = known.cloned().collect();
         ids.extend(decided.iter().map(|(c, _)| c.id.to_string()));
         migrate(store, &mut tokens, ids, &taken_away)
     } else if changed {
