@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{SecretStore, StoreError};
+use super::{SecretStore, StoreError, secret_service_session};
 use crate::secret::Secret;
 
 const SERVICE: &str = "lanyard";
@@ -31,15 +31,32 @@ impl KeyringStore {
         Ok(Self { namespace })
     }
 
-    fn entry(&self, item: &str) -> Result<keyring::Entry, StoreError> {
+    fn entry(&self, item: &str) -> keyring::Result<keyring::Entry> {
         keyring::Entry::new(SERVICE, &format!("{}/{item}", self.namespace))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `op` on a new entry; after a platform failure, once more on a new session
+    /// (secret_service_session.rs: the daemon may have restarted under this process).
+    fn call<T>(
+        &self,
+        item: &str,
+        op: impl Fn(keyring::Entry) -> keyring::Result<T>,
+    ) -> keyring::Result<T> {
+        let generation = secret_service_session::generation();
+        match self.entry(item).and_then(&op) {
+            Err(keyring::Error::PlatformFailure(_))
+                if secret_service_session::renew(generation) =>
+            {
+                self.entry(item).and_then(op)
+            }
+            other => other,
+        }
     }
 }
 
 impl SecretStore for KeyringStore {
     fn get(&self, item: &str) -> Result<Option<Secret>, StoreError> {
-        match self.entry(item)?.get_password() {
+        match self.call(item, |e| e.get_password()) {
             Ok(v) => Ok(Some(Secret::new(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(StoreError::Failed(e.to_string())),
@@ -47,13 +64,12 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, item: &str, value: &Secret) -> Result<(), StoreError> {
-        self.entry(item)?
-            .set_password(value.expose())
+        self.call(item, |e| e.set_password(value.expose()))
             .map_err(|e| StoreError::Failed(e.to_string()))
     }
 
     fn delete(&self, item: &str) -> Result<(), StoreError> {
-        match self.entry(item)?.delete_credential() {
+        match self.call(item, |e| e.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(StoreError::Failed(e.to_string())),
         }

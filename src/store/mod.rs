@@ -4,6 +4,7 @@
 mod connector_tokens;
 mod keyring_store;
 mod memory;
+mod secret_service_session;
 pub mod state;
 
 pub use connector_tokens::{ConnectorTokens, read_one as connector_token};

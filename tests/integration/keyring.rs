@@ -26,6 +26,89 @@ fn secret_service_round_trip_and_namespacing() {
     assert_eq!(store_a.backend(), "os-keyring");
 }
 
+/// The tray app runs for weeks, and the keyring daemon can restart under it (a crash, an
+/// upgrade). The keyring crate keeps one Secret Service session per process, which dies with
+/// the daemon; the store opens a new one and tries again (store/secret_service_session.rs).
+/// Killing the daemon would fail every test running beside this one, so the test runs itself
+/// again, alone, in a keyring session of its own (scripts/with-keyring.sh, whose D-Bus
+/// activation brings the daemon back unlocked).
+#[test]
+fn a_keyring_daemon_restarted_under_a_running_process_is_reconnected() {
+    const NAME: &str = "keyring::a_keyring_daemon_restarted_under_a_running_process_is_reconnected";
+    if std::env::var_os("LANYARD_OWN_KEYRING_SESSION").is_none() {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/with-keyring.sh");
+        let out = std::process::Command::new("bash")
+            .arg(script)
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+            .env("LANYARD_OWN_KEYRING_SESSION", "1")
+            .env_remove("LANYARD_IN_KEYRING_SESSION")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "in its own keyring session: {text}");
+        assert!(text.contains("1 passed"), "the test did not run: {text}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeyringStore::open(dir.path()).unwrap();
+    let value = Secret::new("labsecret_test_daemon_restart");
+    store.set("probe", &value).unwrap();
+    let daemon = secrets_daemon().expect("a keyring daemon owns org.freedesktop.secrets");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &daemon.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while secrets_daemon() == Some(daemon) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon outlived SIGKILL"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Same process, same store: the item is read through a new daemon's new session.
+    assert_eq!(store.get("probe").unwrap(), Some(value));
+    let restarted = secrets_daemon().expect("D-Bus activation started a daemon");
+    assert_ne!(restarted, daemon);
+    store
+        .set("probe", &Secret::new("labsecret_test_after"))
+        .unwrap();
+    store.delete("probe").unwrap();
+    assert_eq!(store.get("probe").unwrap(), None);
+}
+
+/// The pid of the process that owns `org.freedesktop.secrets` on this session bus, if any.
+fn secrets_daemon() -> Option<u32> {
+    let out = std::process::Command::new("gdbus")
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "org.freedesktop.secrets",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_once("uint32 ")?
+        .1
+        .trim_end_matches([',', ')', '\n'])
+        .parse()
+        .ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_keeps_tokens_in_the_keyring_and_survives_a_restart() {
     let lab = lab_for("ada@lab.example").await;
