@@ -10,6 +10,9 @@ APT_PACKAGES=(
   build-essential pkg-config curl file
   # tests and the headless demo: display, WebDriver, keyring, D-Bus
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools imagemagick
+  # gdbus: scripts/with-keyring.sh starts the keyring by D-Bus activation, the keyring tests
+  # find and kill its daemon (gnome-keyring does not pull it in without recommends)
+  libglib2.0-bin
   # the pilot report's render check (headless Chromium screenshot)
   chromium
   # the tray-menu screenshot: an XEmbed tray host and a clicker
