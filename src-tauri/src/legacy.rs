@@ -32,7 +32,9 @@ pub async fn disconnect_legacy<R: Runtime>(
 ) -> Result<Vec<Receipt>, AppError> {
     let engine = state.engine()?;
     let covered = covered.unwrap_or(false);
+    let scanner = Arc::clone(&engine);
     let (ctx, ids) = blocking::run(move || {
+        let engine = scanner;
         let ctx = engine.legacy_context(legacy_home());
         let ids = if covered {
             lanyard::legacy::covered_ids(&ctx.scan())
@@ -53,6 +55,8 @@ pub async fn disconnect_legacy<R: Runtime>(
         &ctx,
     )
     .await;
+    // A revocation that failed is queued; the renewal loop retries it when it is due.
+    engine.reschedule();
     // The tray's legacy count is now out of date: rescan and redraw.
     app.state::<Arc<LegacyCountCache>>().invalidate();
     crate::tray::redraw(&app);

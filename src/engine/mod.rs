@@ -145,6 +145,12 @@ impl Lanyard {
         TraceName::from_name(name).map_or_else(Vec::new, |n| self.ctx.dir.load_trace(&n))
     }
 
+    /// Something the renewal loop sleeps on changed outside the engine (a legacy disconnect
+    /// queued a revocation): the loop wakes and works out its next due time again.
+    pub fn reschedule(&self) {
+        self.wake.notify_one();
+    }
+
     fn announce(&self) {
         if let Ok(status) = self.status() {
             // Nobody listening (the CLI) is fine.

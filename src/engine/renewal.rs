@@ -1,9 +1,15 @@
 //! The renewal loop for long-running hosts (the app): sleep until the next renewal is due,
-//! wake early when something changes, renew what is due, back off when renewing fails.
+//! wake early when something changes, renew what is due, back off when renewing fails. The
+//! same loop retries legacy revocations that failed and were queued (legacy/queue.rs): their
+//! due times are among the ones it sleeps until.
 
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::legacy::LegacyError;
+use crate::store::state::StateError;
 
 use crate::protocol::oidc::LoginError;
 use crate::store::state::SessionRecord;
@@ -16,8 +22,14 @@ use super::{EngineError, Lanyard, schedule};
 const IDLE_WAIT: Duration = Duration::from_secs(3600);
 
 impl Lanyard {
-    /// When the scheduler should next wake: the earliest connector renewal or session renewal.
+    /// When the scheduler should next wake: the earliest connector renewal, session renewal
+    /// or queued legacy revocation.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        let revocation = crate::legacy::next_attempt(self.ctx.dir.root());
+        self.next_renewal().into_iter().chain(revocation).min()
+    }
+
+    fn next_renewal(&self) -> Option<DateTime<Utc>> {
         let state = self.ctx.dir.load().ok()?;
         let session = state.session.as_ref().filter(|s| !s.expired)?;
         let session_at = session.renewable.then(|| session_due(session));
@@ -31,9 +43,42 @@ impl Lanyard {
     }
 
     /// Renews whatever is due now: the IdP session first (so connectors due at the same time
-    /// use the fresh ID token), then the connectors. Called by `run` on timers, and directly
-    /// by tests that move a `ManualClock`.
+    /// use the fresh ID token), then the connectors; then retries the queued legacy
+    /// revocations that are due. Called by `run` on timers, and directly by tests that move a
+    /// `ManualClock`. Counts what it renewed and retried.
     pub async fn renew_due(&self) -> Result<usize, EngineError> {
+        let renewed = self.renew_due_session_and_connectors().await;
+        let retried = self.retry_due_revocations().await;
+        Ok(renewed? + retried?)
+    }
+
+    /// Queued legacy revocations whose time has come, tried again. A retry reads no MCP
+    /// client's file, so its context needs no home folder. A failure to update the queue is
+    /// an error, so `run` backs off instead of waking at once for the same due time.
+    async fn retry_due_revocations(&self) -> Result<usize, EngineError> {
+        let now = self.ctx.clock.now();
+        let due = self
+            .ctx
+            .blocking(move |c| crate::legacy::next_attempt(c.dir.root()).is_some_and(|t| t <= now))
+            .await;
+        if !due {
+            return Ok(0);
+        }
+        let ctx = self.legacy_context(PathBuf::new());
+        let receipts = crate::legacy::retry_due(&ctx)
+            .await
+            .map_err(revocation_error)?;
+        for r in &receipts {
+            tracing::info!(
+                entry = %r.entry_id,
+                outcome = r.revocation.code(),
+                "queued legacy revocation retried"
+            );
+        }
+        Ok(receipts.len())
+    }
+
+    async fn renew_due_session_and_connectors(&self) -> Result<usize, EngineError> {
         let state = self.ctx.load().await?;
         let Some(session) = state.session.as_ref().filter(|s| !s.expired) else {
             return Ok(0);
@@ -106,6 +151,19 @@ impl Lanyard {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+/// A queue that could not be read or written is the state folder's problem (or the
+/// keyring's, where queued tokens wait).
+fn revocation_error(e: LegacyError) -> EngineError {
+    match e {
+        LegacyError::Store(e) => EngineError::Store(e),
+        LegacyError::Io { path, why } => EngineError::State(StateError::Io { path, why }),
+        other => EngineError::State(StateError::Io {
+            path: crate::legacy::QUEUE_FILE.into(),
+            why: other.to_string(),
+        }),
     }
 }
 

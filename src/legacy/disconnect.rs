@@ -282,10 +282,13 @@ async fn revoke_removed(
             reason,
             permanent: true,
         },
-        Outcome::Failed(reason) => {
+        Outcome::Failed {
+            reason,
+            retry_after,
+        } => {
             // The queue file and the keyring (where queued tokens wait): blocking work.
             let (qctx, why) = (ctx.clone(), reason.clone());
-            match blocking(move || queue::enqueue(&qctx, &e, &creds, &why)).await {
+            match blocking(move || queue::enqueue(&qctx, &e, &creds, &why, retry_after)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
                     tracing::warn!(error = %err, "could not queue the failed revocation")

@@ -4,10 +4,15 @@
 //! file happens under a cross-process lock, so the app and the CLI never drop each other's
 //! entries; the network calls of a retry happen outside it. A revocation the server refuses
 //! for good (`invalid_client`, another 4xx) leaves the queue and is reported, not retried.
+//!
+//! The app's renewal loop retries what is due (`retry_due`, engine/renewal.rs): a minute after
+//! the failure, then doubling up to an hour, or later when the server's `Retry-After` asks.
+//! `lanyard legacy retry` tries everything at once.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::time::Duration;
 
 use super::audit::{self, AuditRecord};
 use super::clients::Credentials;
@@ -33,6 +38,43 @@ pub struct QueuedRevocation {
     pub queued_at: DateTime<Utc>,
     pub attempts: u32,
     pub last_error: String,
+    /// When the app tries again. Entries queued by a version without it are due at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl QueuedRevocation {
+    fn due_at(&self) -> DateTime<Utc> {
+        self.next_attempt_at.unwrap_or(self.queued_at)
+    }
+}
+
+/// The first retry waits this long after a failure…
+const FIRST_RETRY: Duration = Duration::from_secs(60);
+/// …each next one twice as long, up to this: the local entry is gone already, so nothing is
+/// urgent, and a server down for maintenance should not hear from every laptop of a fleet.
+const LONGEST_RETRY: Duration = Duration::from_secs(3600);
+/// A `Retry-After` longer than this is read as this (a day): the grant should not wait weeks.
+const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// How long to wait after the `attempts`-th failed attempt (1-based), honouring the server's
+/// `Retry-After` when it asks for longer.
+pub(crate) fn retry_delay(attempts: u32, retry_after: Option<Duration>) -> Duration {
+    let doubling = 1_u32 << attempts.saturating_sub(1).min(10);
+    let ours = FIRST_RETRY.saturating_mul(doubling).min(LONGEST_RETRY);
+    retry_after.map_or(ours, |r| ours.max(r.min(LONGEST_RETRY_AFTER)))
+}
+
+fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+}
+
+/// When the earliest queued revocation is due, if any is queued.
+pub fn next_attempt(state_dir: &Path) -> Option<DateTime<Utc>> {
+    pending(state_dir)
+        .iter()
+        .map(QueuedRevocation::due_at)
+        .min()
 }
 
 fn item(id: &str, what: &str) -> String {
@@ -58,6 +100,7 @@ pub(crate) fn enqueue(
     entry: &LegacyEntry,
     creds: &Credentials,
     reason: &str,
+    retry_after: Option<Duration>,
 ) -> Result<(), LegacyError> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let pairs = [
@@ -72,6 +115,7 @@ pub(crate) fn enqueue(
     }
     let _lock = files::lock(&ctx.state_dir, LOCK)?;
     let mut queue = pending(&ctx.state_dir);
+    let now = ctx.http.clock().now();
     queue.push(QueuedRevocation {
         id,
         entry_id: entry.id.clone(),
@@ -87,30 +131,45 @@ pub(crate) fn enqueue(
         server_url: entry.server_url.clone(),
         client_id: entry.client_id.clone(),
         auth_method: creds.auth_method.clone(),
-        queued_at: ctx.http.clock().now(),
+        queued_at: now,
         attempts: 1,
         last_error: reason.to_string(),
+        next_attempt_at: Some(after(now, retry_delay(1, retry_after))),
     });
     save(&ctx.state_dir, &queue)
 }
 
-/// Tries every queued revocation again; done ones leave the queue (and their keyring items),
-/// and so do ones the server refuses for good.
+/// Tries every queued revocation again, due or not (`lanyard legacy retry`: a person asked).
+/// Done ones leave the queue (and their keyring items), and so do ones the server refuses for
+/// good.
 pub async fn retry_queued(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyError> {
-    let queue = {
+    retry(ctx, false).await
+}
+
+/// Tries again the queued revocations whose time has come (the app's renewal loop).
+pub async fn retry_due(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyError> {
+    retry(ctx, true).await
+}
+
+async fn retry(ctx: &LegacyContext, only_due: bool) -> Result<Vec<Receipt>, LegacyError> {
+    let now = ctx.http.clock().now();
+    let queue: Vec<QueuedRevocation> = {
         let _lock = files::lock(&ctx.state_dir, LOCK)?;
         pending(&ctx.state_dir)
-    };
+    }
+    .into_iter()
+    .filter(|q| !only_due || q.due_at() <= now)
+    .collect();
     let mut receipts = Vec::new();
     let mut settled = Vec::new();
     let mut still_failing = Vec::new();
     for q in queue {
-        let revocation = retry_one(ctx, &q).await?;
+        let (revocation, retry_after) = retry_one(ctx, &q).await?;
         match &revocation {
             Revocation::Failed {
                 reason,
                 permanent: false,
-            } => still_failing.push((q.id.clone(), reason.clone())),
+            } => still_failing.push((q.id.clone(), reason.clone(), retry_after)),
             _ => settled.push(q.id.clone()),
         }
         receipts.push(Receipt {
@@ -128,17 +187,48 @@ pub async fn retry_queued(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyErr
     let _lock = files::lock(&ctx.state_dir, LOCK)?;
     let mut queue = pending(&ctx.state_dir);
     queue.retain(|q| !settled.contains(&q.id));
+    let now = ctx.http.clock().now();
     for q in &mut queue {
-        if let Some((_, reason)) = still_failing.iter().find(|(id, _)| id == &q.id) {
+        if let Some((_, reason, retry_after)) = still_failing.iter().find(|(id, ..)| id == &q.id) {
             q.attempts = q.attempts.saturating_add(1);
             q.last_error = reason.clone();
+            q.next_attempt_at = Some(after(now, retry_delay(q.attempts, *retry_after)));
         }
     }
     save(&ctx.state_dir, &queue)?;
     Ok(receipts)
 }
 
-async fn retry_one(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<Revocation, LegacyError> {
+/// What a retry's outcome says on the receipt, and how long a busy server asked to wait.
+fn receipt_of(outcome: Outcome) -> (Revocation, Option<Duration>) {
+    match outcome {
+        Outcome::Revoked => (Revocation::Revoked, None),
+        Outcome::NoEndpoint => (Revocation::NoEndpoint, None),
+        Outcome::Failed {
+            reason,
+            retry_after,
+        } => (
+            Revocation::Failed {
+                reason,
+                permanent: false,
+            },
+            retry_after,
+        ),
+        Outcome::Refused(reason) => (
+            Revocation::Failed {
+                reason,
+                permanent: true,
+            },
+            None,
+        ),
+    }
+}
+
+/// One queued revocation tried again, and the `Retry-After` of a server that is still busy.
+async fn retry_one(
+    ctx: &LegacyContext,
+    q: &QueuedRevocation,
+) -> Result<(Revocation, Option<Duration>), LegacyError> {
     let creds = Credentials {
         refresh: ctx.store.get(&item(&q.id, "refresh_token"))?,
         access: ctx.store.get(&item(&q.id, "access_token"))?,
@@ -151,18 +241,8 @@ async fn retry_one(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<Revocati
         client_id: q.client_id.as_deref(),
         creds: &creds,
     };
-    let revocation = match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
-        Outcome::Revoked => Revocation::Revoked,
-        Outcome::NoEndpoint => Revocation::NoEndpoint,
-        Outcome::Failed(reason) => Revocation::Failed {
-            reason,
-            permanent: false,
-        },
-        Outcome::Refused(reason) => Revocation::Failed {
-            reason,
-            permanent: true,
-        },
-    };
+    let (revocation, retry_after) =
+        receipt_of(revoke::revoke(&ctx.http, &Trace::new(), &grant).await);
     if !matches!(
         revocation,
         Revocation::Failed {
@@ -190,5 +270,28 @@ async fn retry_one(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<Revocati
             note: None,
         },
     )?;
-    Ok(revocation)
+    Ok((revocation, retry_after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_a_minute_then_double_up_to_an_hour() {
+        let secs = |a| retry_delay(a, None).as_secs();
+        assert_eq!([secs(1), secs(2), secs(3), secs(6)], [60, 120, 240, 1920]);
+        assert_eq!(secs(7), 3600, "64 min is capped at the hour");
+        assert_eq!(secs(u32::MAX), 3600);
+        assert_eq!(secs(0), 60, "a zero count is read as the first failure");
+    }
+
+    #[test]
+    fn retry_after_is_honoured_when_longer_and_capped_at_a_day() {
+        let d = |a, r| retry_delay(a, Some(Duration::from_secs(r))).as_secs();
+        assert_eq!(d(1, 300), 300);
+        assert_eq!(d(1, 10), 60, "never sooner than our own schedule");
+        assert_eq!(d(7, 600), 3600);
+        assert_eq!(d(1, 30 * 86_400), 86_400);
+    }
 }

@@ -4,10 +4,12 @@
 //! grant's access tokens with it on a conforming server), then the access token, with the
 //! client authentication the stored client registration allows.
 
+use std::time::Duration;
+
 use url::Url;
 
 use super::clients::Credentials;
-use crate::http::{Http, check_derived};
+use crate::http::{Http, HttpResponse, check_derived};
 use crate::protocol::as_metadata::{self, AuthorizationServerMetadata, IssuerComparison};
 use crate::protocol::discovery::{self, MetadataCache};
 use crate::secret::Secret;
@@ -19,8 +21,12 @@ pub(crate) enum Outcome {
     Revoked,
     /// The server advertises no revocation endpoint: only local removal is possible.
     NoEndpoint,
-    /// Worth retrying later (server down, 5xx, 503, unknown server).
-    Failed(String),
+    /// Worth retrying later (server down, 5xx, 503, unknown server); `retry_after` is how long
+    /// the server asked to be left alone (`Retry-After` on a 503 or 429), if it said.
+    Failed {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     /// Refused for good (`invalid_client`, other 4xx): retrying cannot help.
     Refused(String),
 }
@@ -29,6 +35,7 @@ pub(crate) enum Outcome {
 struct Failure {
     reason: String,
     permanent: bool,
+    retry_after: Option<Duration>,
 }
 
 impl Failure {
@@ -36,6 +43,7 @@ impl Failure {
         Failure {
             reason,
             permanent: false,
+            retry_after: None,
         }
     }
 
@@ -43,7 +51,10 @@ impl Failure {
         if self.permanent {
             Outcome::Refused(self.reason)
         } else {
-            Outcome::Failed(self.reason)
+            Outcome::Failed {
+                reason: self.reason,
+                retry_after: self.retry_after,
+            }
         }
     }
 }
@@ -63,7 +74,7 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     let endpoint = match revocation_endpoint(http, trace, grant.issuer, grant.server_url).await {
         Ok(Some(e)) => e,
         Ok(None) => return Outcome::NoEndpoint,
-        Err(why) => return Outcome::Failed(why.to_string()),
+        Err(why) => return Failure::retry(why.to_string()).outcome(),
     };
     let mut revoked_refresh = false;
     if let Some(rt) = &grant.creds.refresh {
@@ -188,9 +199,10 @@ async fn post(
         .map_err(|e| Failure::retry(format!("revocation request: {e}")))?;
     match response.status {
         200..=299 => Ok(()),
-        503 => Err(Failure::retry(
-            "the server is busy (HTTP 503); will retry".into(),
-        )),
+        503 => Err(Failure {
+            retry_after: retry_after(&response, http),
+            ..Failure::retry("the server is busy (HTTP 503); will retry".into())
+        }),
         status => {
             let code = response
                 .oauth_error()
@@ -201,9 +213,25 @@ async fn post(
                 // A 4xx is the server's final word on this request (invalid_client, a bad
                 // request): sending it again cannot help. Timeouts and rate limits can pass.
                 permanent: (400..500).contains(&status) && status != 408 && status != 429,
+                retry_after: (status == 429)
+                    .then(|| retry_after(&response, http))
+                    .flatten(),
             })
         }
     }
+}
+
+/// RFC 9110 §10.2.3 `Retry-After`: a number of seconds, or an HTTP date (read against this
+/// client's clock). RFC 7009 §2.2.1 asks a client to honour it on a 503.
+fn retry_after(response: &HttpResponse, http: &Http) -> Option<Duration> {
+    let value = response.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&chrono::Utc) - http.clock().now())
+        .to_std()
+        .ok()
 }
 
 #[cfg(test)]
@@ -336,6 +364,67 @@ mod tests {
         assert!(post.header("authorization").unwrap().starts_with("Basic "));
     }
 
+    /// A server that answers every revocation with `status` and these headers.
+    async fn busy_stub(status: u16, header: Option<&'static str>) -> Stub {
+        Stub::start(move |req, base| {
+            if req
+                .path
+                .starts_with("/.well-known/oauth-authorization-server")
+            {
+                Reply::json(
+                    200,
+                    json!({"issuer": base, "token_endpoint": format!("{base}/token"),
+                           "revocation_endpoint": format!("{base}/revoke")}),
+                )
+            } else {
+                let reply = Reply::status(status);
+                match header {
+                    Some(v) => reply.with_header("retry-after", v),
+                    None => reply,
+                }
+            }
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_read_in_seconds_or_as_a_date_on_503_and_429() {
+        use chrono::TimeZone;
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::new(
+            chrono::Utc
+                .with_ymd_and_hms(2015, 10, 21, 7, 20, 0)
+                .unwrap(),
+        ));
+        let http = crate::http::Http::new(clock);
+        let c = creds(None);
+        let cases = [
+            (503, Some("120"), Some(120)),
+            (503, Some("Wed, 21 Oct 2015 07:28:00 GMT"), Some(480)),
+            (429, Some("30"), Some(30)),
+            (503, None, None),
+            (503, Some("soon"), None),
+            // A date already past asks for nothing.
+            (503, Some("Wed, 21 Oct 2015 07:00:00 GMT"), None),
+        ];
+        for (status, header, want) in cases {
+            let stub = busy_stub(status, header).await;
+            let grant = Grant {
+                issuer: Some(&stub.base),
+                server_url: None,
+                client_id: Some("x"),
+                creds: &c,
+            };
+            match revoke(&http, &Trace::new(), &grant).await {
+                Outcome::Failed { retry_after, .. } => assert_eq!(
+                    retry_after,
+                    want.map(Duration::from_secs),
+                    "{status} {header:?}"
+                ),
+                other => panic!("{status} {header:?}: {other:?}"),
+            }
+        }
+    }
+
     #[tokio::test]
     async fn no_endpoint_and_failures() {
         let stub = as_stub(false, 200).await;
@@ -360,7 +449,7 @@ mod tests {
             creds: &c,
         };
         assert!(
-            matches!(revoke(&http(), &Trace::new(), &grant).await, Outcome::Failed(r) if r.contains("503"))
+            matches!(revoke(&http(), &Trace::new(), &grant).await, Outcome::Failed { reason, .. } if reason.contains("503"))
         );
 
         let grant = Grant {
@@ -371,7 +460,7 @@ mod tests {
         };
         assert!(matches!(
             revoke(&http(), &Trace::new(), &grant).await,
-            Outcome::Failed(_)
+            Outcome::Failed { .. }
         ));
     }
 }

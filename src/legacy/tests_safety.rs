@@ -156,7 +156,7 @@ async fn the_queue_loses_no_entry_to_concurrent_writers() {
             std::thread::spawn(move || {
                 for _ in 0..5 {
                     let creds = clients::Credentials::default();
-                    queue::enqueue(&ctx, &entry, &creds, "HTTP 503").unwrap();
+                    queue::enqueue(&ctx, &entry, &creds, "HTTP 503", None).unwrap();
                 }
             })
         })

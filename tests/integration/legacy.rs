@@ -343,3 +343,99 @@ async fn a_revocation_the_lab_refuses_for_good_is_not_queued() {
         "the grant is still live at the lab"
     );
 }
+
+/// A revocation that failed at disconnect is retried by the engine's renewal loop (the app's)
+/// when it is due, with backoff, and never before: the revocation leg answers 500, so the
+/// disconnect queues it for a minute later; the next due time the loop sleeps until is that
+/// minute; a retry still failing doubles the wait; once the lab answers again, the grant is
+/// gone at the lab and the queue is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_revocation_is_retried_by_the_renewal_loop_when_due() {
+    use crate::support::{curl_browser, engine_with, manual_clock, sign_in_options};
+    use chrono::Duration;
+    use lanyard::clock::Clock;
+    use lanyard_lab::{Faults, Leg, LegFault, LegFaultKind};
+
+    let lab = lab_for(ADA).await;
+    let home = tempfile::tempdir().unwrap();
+    lanyard_lab::seed_legacy(lab.base(), home.path(), ADA)
+        .await
+        .unwrap();
+    let clock = manual_clock();
+    let env = engine_with(lab.policy_path(), Some(clock.clone()));
+    env.engine
+        .sign_in(sign_in_options(curl_browser()))
+        .await
+        .unwrap();
+    let granola = |lab: &Lab| {
+        legacy_grants(lab)
+            .iter()
+            .filter(|c| *c == "granola")
+            .count()
+    };
+    let before = granola(&lab);
+    let mut ctx = env.engine.legacy_context(home.path().to_path_buf());
+    ctx.processes = ProcessProbe::Fixed(vec![]);
+    let gemini = ctx
+        .scan()
+        .entries
+        .into_iter()
+        .find(|e| e.client == ClientApp::Gemini && e.connector_id.as_deref() == Some("granola"))
+        .unwrap()
+        .id;
+    let down = |lab: &Lab| {
+        lab.set_faults(Faults {
+            leg_fault: Some(LegFault {
+                leg: Leg::Revocation,
+                kind: LegFaultKind::Error500,
+                delay_ms: None,
+            }),
+            ..Faults::default()
+        })
+    };
+    down(&lab);
+    let receipts = legacy::disconnect(&[gemini], DisconnectOptions::default(), &ctx).await;
+    assert!(
+        matches!(
+            &receipts[0].revocation,
+            Revocation::Failed {
+                permanent: false,
+                ..
+            }
+        ),
+        "{receipts:?}"
+    );
+    let queued_for = clock.now() + Duration::seconds(60);
+    assert_eq!(legacy::next_attempt(env.state.path()), Some(queued_for));
+    assert_eq!(
+        env.engine.next_due(),
+        Some(queued_for),
+        "the loop wakes for the revocation before any renewal"
+    );
+
+    // Not due yet, even with the lab healthy: nothing is sent.
+    lab.set_faults(Faults::default());
+    clock.advance(Duration::seconds(59));
+    env.engine.renew_due().await.unwrap();
+    assert_eq!(legacy::pending(env.state.path())[0].attempts, 1);
+    assert_eq!(granola(&lab), before);
+
+    // Due, still failing: the next try waits twice as long.
+    down(&lab);
+    clock.advance(Duration::seconds(1));
+    env.engine.renew_due().await.unwrap();
+    let q = legacy::pending(env.state.path());
+    assert_eq!(q[0].attempts, 2);
+    assert_eq!(
+        q[0].next_attempt_at,
+        Some(clock.now() + Duration::seconds(120))
+    );
+
+    // Due again, the lab healthy: revoked there, gone from the queue.
+    lab.set_faults(Faults::default());
+    clock.advance(Duration::seconds(120));
+    assert!(env.engine.renew_due().await.unwrap() >= 1);
+    assert!(legacy::pending(env.state.path()).is_empty());
+    assert_eq!(granola(&lab), before - 1, "the grant is revoked at the lab");
+    assert_eq!(legacy::next_attempt(env.state.path()), None);
+}
