@@ -15,8 +15,9 @@ if [ -z "${LANYARD_IN_KEYRING_SESSION:-}" ]; then
   export XDG_DATA_HOME="$KEYRING_HOME/data" XDG_RUNTIME_DIR="$KEYRING_HOME/run"
   mkdir -p "$XDG_DATA_HOME/dbus-1/services" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
   trap 'rm -rf "$KEYRING_HOME"' EXIT
-  printf '#!/bin/sh\nprintf lanyard-test | exec gnome-keyring-daemon --foreground --unlock --components=secrets\n' \
+  printf '#!/bin/sh\nprintf lanyard-test | exec gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1\n' \
     >"$KEYRING_HOME/secrets-daemon"
+  # Its output would otherwise be the wrapped command's (it inherits dbus-daemon's).
   chmod +x "$KEYRING_HOME/secrets-daemon"
   # XDG_DATA_HOME's services come before the system's, so this one replaces gnome-keyring's own.
   printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$KEYRING_HOME/secrets-daemon" \

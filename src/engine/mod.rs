@@ -52,6 +52,9 @@ pub struct Lanyard {
     connectors: Connectors,
     events: tokio::sync::broadcast::Sender<StatusView>,
     wake: tokio::sync::Notify,
+    /// Queued legacy revocations are not retried before this (renewal.rs): set when the queue
+    /// could not be read or written, so the loop neither spins nor delays the renewals.
+    revocations_paused_until: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl std::fmt::Debug for Lanyard {
@@ -98,6 +101,7 @@ impl Lanyard {
             ctx,
             events,
             wake: tokio::sync::Notify::new(),
+            revocations_paused_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -241,13 +245,16 @@ impl Lanyard {
     /// discovered so far), which of them hold a zero-touch grant, the keyring for queued
     /// revocations. `home` is the folder whose MCP clients are scanned.
     pub fn legacy_context(&self, home: PathBuf) -> crate::legacy::LegacyContext {
-        let state = self.ctx.dir.load().unwrap_or_default();
+        self.legacy_context_of(&self.ctx.dir.load().unwrap_or_default(), home)
+    }
+
+    fn legacy_context_of(&self, state: &State, home: PathBuf) -> crate::legacy::LegacyContext {
         let issuers: std::collections::HashMap<String, String> = state
             .connectors
             .iter()
             .filter_map(|(id, r)| r.as_issuer.clone().map(|i| (id.clone(), i)))
             .collect();
-        let granted = crate::view::build(&self.ctx.policy, &state, self.ctx.clock.now())
+        let granted = crate::view::build(&self.ctx.policy, state, self.ctx.clock.now())
             .connectors
             .into_iter()
             .filter(|c| c.state == ConnectorState::Granted)

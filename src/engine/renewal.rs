@@ -8,9 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::legacy::LegacyError;
-use crate::store::state::StateError;
-
 use crate::protocol::oidc::LoginError;
 use crate::store::state::SessionRecord;
 use crate::trace::Trace;
@@ -18,6 +15,8 @@ use crate::trace::Trace;
 use super::subject::NoSubject;
 use super::{EngineError, Lanyard, schedule};
 
+/// How long queued revocations wait after their queue could not be read or written.
+const REVOCATION_PAUSE: chrono::Duration = chrono::Duration::minutes(5);
 /// How long the loop sleeps when nothing is scheduled at all.
 const IDLE_WAIT: Duration = Duration::from_secs(3600);
 
@@ -25,7 +24,8 @@ impl Lanyard {
     /// When the scheduler should next wake: the earliest connector renewal, session renewal
     /// or queued legacy revocation.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
-        let revocation = crate::legacy::next_attempt(self.ctx.dir.root());
+        let revocation = crate::legacy::next_attempt(self.ctx.dir.root())
+            .map(|t| t.max(self.revocations_paused_until().unwrap_or(t)));
         self.next_renewal().into_iter().chain(revocation).min()
     }
 
@@ -49,33 +49,57 @@ impl Lanyard {
     pub async fn renew_due(&self) -> Result<usize, EngineError> {
         let renewed = self.renew_due_session_and_connectors().await;
         let retried = self.retry_due_revocations().await;
-        Ok(renewed? + retried?)
+        renewed.map(|n| n + retried)
     }
 
     /// Queued legacy revocations whose time has come, tried again. A retry reads no MCP
-    /// client's file, so its context needs no home folder. A failure to update the queue is
-    /// an error, so `run` backs off instead of waking at once for the same due time.
-    async fn retry_due_revocations(&self) -> Result<usize, EngineError> {
+    /// client's file, so its context needs no home folder. A queue that can't be read or
+    /// written pauses the retries for `REVOCATION_PAUSE` instead of failing the renewals: the
+    /// loop's backoff is for renewals, and would delay every token's renewal.
+    async fn retry_due_revocations(&self) -> usize {
         let now = self.ctx.clock.now();
+        if self.revocations_paused_until().is_some_and(|t| t > now) {
+            return 0;
+        }
         let due = self
             .ctx
-            .blocking(move |c| crate::legacy::next_attempt(c.dir.root()).is_some_and(|t| t <= now))
+            .blocking(move |c| {
+                let due = crate::legacy::next_attempt(c.dir.root()).is_some_and(|t| t <= now);
+                // The state only when needed: it names the issuers discovered so far.
+                due.then(|| c.dir.load().unwrap_or_default())
+            })
             .await;
-        if !due {
-            return Ok(0);
+        let Some(state) = due else {
+            return 0;
+        };
+        let ctx = self.legacy_context_of(&state, PathBuf::new());
+        match crate::legacy::retry_due(&ctx).await {
+            Ok(receipts) => {
+                for r in &receipts {
+                    tracing::info!(
+                        entry = %r.entry_id,
+                        outcome = r.revocation.code(),
+                        "queued legacy revocation retried"
+                    );
+                }
+                receipts.len()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "queued legacy revocations: paused after an error");
+                *self.pause_slot() = Some(now + REVOCATION_PAUSE);
+                0
+            }
         }
-        let ctx = self.legacy_context(PathBuf::new());
-        let receipts = crate::legacy::retry_due(&ctx)
-            .await
-            .map_err(revocation_error)?;
-        for r in &receipts {
-            tracing::info!(
-                entry = %r.entry_id,
-                outcome = r.revocation.code(),
-                "queued legacy revocation retried"
-            );
-        }
-        Ok(receipts.len())
+    }
+
+    fn revocations_paused_until(&self) -> Option<DateTime<Utc>> {
+        *self.pause_slot()
+    }
+
+    fn pause_slot(&self) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
+        self.revocations_paused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     async fn renew_due_session_and_connectors(&self) -> Result<usize, EngineError> {
@@ -151,19 +175,6 @@ impl Lanyard {
                 _ = shutdown.changed() => return,
             }
         }
-    }
-}
-
-/// A queue that could not be read or written is the state folder's problem (or the
-/// keyring's, where queued tokens wait).
-fn revocation_error(e: LegacyError) -> EngineError {
-    match e {
-        LegacyError::Store(e) => EngineError::Store(e),
-        LegacyError::Io { path, why } => EngineError::State(StateError::Io { path, why }),
-        other => EngineError::State(StateError::Io {
-            path: crate::legacy::QUEUE_FILE.into(),
-            why: other.to_string(),
-        }),
     }
 }
 

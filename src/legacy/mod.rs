@@ -34,7 +34,6 @@ pub use context::LegacyContext;
 pub use disconnect::{DisconnectOptions, covered_ids, disconnect};
 pub use mapping::{ConnectorIndex, normalise};
 pub use process::ProcessProbe;
-pub(crate) use queue::FILE as QUEUE_FILE;
 pub use queue::{QueuedRevocation, next_attempt, pending, retry_due, retry_queued};
 pub use receipt::{Receipt, Revocation};
 pub use restore::{RestoreReport, restore};

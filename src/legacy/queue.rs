@@ -7,7 +7,8 @@
 //!
 //! The app's renewal loop retries what is due (`retry_due`, engine/renewal.rs): a minute after
 //! the failure, then doubling up to an hour, or later when the server's `Retry-After` asks.
-//! `lanyard legacy retry` tries everything at once.
+//! The app's own disconnect wakes the loop; an entry the CLI queued is seen at the loop's next
+//! wake-up (the next renewal, at most an hour). `lanyard legacy retry` tries everything at once.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -153,25 +154,111 @@ pub async fn retry_due(ctx: &LegacyContext) -> Result<Vec<Receipt>, LegacyError>
 
 async fn retry(ctx: &LegacyContext, only_due: bool) -> Result<Vec<Receipt>, LegacyError> {
     let now = ctx.http.clock().now();
-    let queue: Vec<QueuedRevocation> = {
+    let c = ctx.clone();
+    let due = off_runtime(move || due_with_credentials(&c, only_due, now)).await?;
+    let mut tried = Vec::new();
+    for (q, creds) in due {
+        let outcome = match creds {
+            Ok(creds) => {
+                receipt_of(revoke::revoke(&ctx.http, &Trace::new(), &grant(&q, &creds)).await)
+            }
+            // This entry's tokens can't be read now: it waits for its next try, the others go on.
+            Err(e) => still_failing(e.to_string()),
+        };
+        tried.push((q, outcome));
+    }
+    let c = ctx.clone();
+    off_runtime(move || settle(&c, tried)).await
+}
+
+/// File and keyring work runs off the async runtime: a Secret Service call can wait on D-Bus,
+/// and in the app the renewals share the runtime. A panic in the job is re-raised here.
+async fn off_runtime<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(job).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// A queued revocation and its tokens, or why they could not be read.
+type ToTry = (QueuedRevocation, Result<Credentials, LegacyError>);
+/// A queued revocation, what its try came to, and the `Retry-After` of a still-busy server.
+type Tried = (QueuedRevocation, (Revocation, Option<Duration>));
+
+/// The queued revocations to try (all, or the due ones), each with its tokens from the
+/// keyring.
+fn due_with_credentials(
+    ctx: &LegacyContext,
+    only_due: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<ToTry>, LegacyError> {
+    let queue = {
         let _lock = files::lock(&ctx.state_dir, LOCK)?;
         pending(&ctx.state_dir)
+    };
+    Ok(queue
+        .into_iter()
+        .filter(|q| !only_due || q.due_at() <= now)
+        .map(|q| {
+            let creds = credentials(ctx, &q);
+            (q, creds)
+        })
+        .collect())
+}
+
+fn credentials(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<Credentials, LegacyError> {
+    Ok(Credentials {
+        refresh: ctx.store.get(&item(&q.id, "refresh_token"))?,
+        access: ctx.store.get(&item(&q.id, "access_token"))?,
+        client_secret: ctx.store.get(&item(&q.id, "client_secret"))?,
+        auth_method: q.auth_method.clone(),
+    })
+}
+
+fn grant<'a>(q: &'a QueuedRevocation, creds: &'a Credentials) -> Grant<'a> {
+    Grant {
+        issuer: q.issuer.as_deref(),
+        server_url: q.server_url.as_deref(),
+        client_id: q.client_id.as_deref(),
+        creds,
     }
-    .into_iter()
-    .filter(|q| !only_due || q.due_at() <= now)
-    .collect();
+}
+
+fn still_failing(reason: String) -> (Revocation, Option<Duration>) {
+    (
+        Revocation::Failed {
+            reason,
+            permanent: false,
+        },
+        None,
+    )
+}
+
+/// After the tries: a settled entry's tokens leave the keyring (if the keyring refuses, the
+/// entry stays queued, so they are not forgotten there), each try is audited, and the queue is
+/// written back under its lock, re-read first so entries queued meanwhile (by another
+/// process) stay. An entry still failing waits longer each time.
+fn settle(ctx: &LegacyContext, tried: Vec<Tried>) -> Result<Vec<Receipt>, LegacyError> {
     let mut receipts = Vec::new();
     let mut settled = Vec::new();
-    let mut still_failing = Vec::new();
-    for q in queue {
-        let (revocation, retry_after) = retry_one(ctx, &q).await?;
-        match &revocation {
+    let mut failing = Vec::new();
+    for (q, (revocation, retry_after)) in tried {
+        let done = !matches!(
+            revocation,
             Revocation::Failed {
-                reason,
                 permanent: false,
-            } => still_failing.push((q.id.clone(), reason.clone(), retry_after)),
-            _ => settled.push(q.id.clone()),
+                ..
+            }
+        );
+        if done {
+            match forget_tokens(ctx, &q) {
+                Ok(()) => settled.push(q.id.clone()),
+                Err(e) => failing.push((q.id.clone(), e.to_string(), None)),
+            }
+        } else if let Revocation::Failed { reason, .. } = &revocation {
+            failing.push((q.id.clone(), reason.clone(), retry_after));
         }
+        audit_retry(ctx, &q, &revocation);
         receipts.push(Receipt {
             entry_id: q.entry_id.clone(),
             client: Some(q.client),
@@ -183,13 +270,12 @@ async fn retry(ctx: &LegacyContext, only_due: bool) -> Result<Vec<Receipt>, Lega
             revocation,
         });
     }
-    // Re-read under the lock: entries queued meanwhile (by another process) stay.
     let _lock = files::lock(&ctx.state_dir, LOCK)?;
     let mut queue = pending(&ctx.state_dir);
     queue.retain(|q| !settled.contains(&q.id));
     let now = ctx.http.clock().now();
     for q in &mut queue {
-        if let Some((_, reason, retry_after)) = still_failing.iter().find(|(id, ..)| id == &q.id) {
+        if let Some((_, reason, retry_after)) = failing.iter().find(|(id, ..)| id == &q.id) {
             q.attempts = q.attempts.saturating_add(1);
             q.last_error = reason.clone();
             q.next_attempt_at = Some(after(now, retry_delay(q.attempts, *retry_after)));
@@ -197,6 +283,34 @@ async fn retry(ctx: &LegacyContext, only_due: bool) -> Result<Vec<Receipt>, Lega
     }
     save(&ctx.state_dir, &queue)?;
     Ok(receipts)
+}
+
+fn forget_tokens(ctx: &LegacyContext, q: &QueuedRevocation) -> Result<(), LegacyError> {
+    for what in ["refresh_token", "access_token", "client_secret"] {
+        ctx.store.delete(&item(&q.id, what))?;
+    }
+    Ok(())
+}
+
+/// The audit line of one try. An audit log that can't be written is logged, and does not undo
+/// a revocation that happened.
+fn audit_retry(ctx: &LegacyContext, q: &QueuedRevocation, revocation: &Revocation) {
+    let record = AuditRecord {
+        at: ctx.http.clock().now(),
+        action: "retry".into(),
+        entry_id: q.entry_id.clone(),
+        client: Some(q.client),
+        connector_id: q.connector_id.clone(),
+        file: None,
+        backup_id: None,
+        dry_run: false,
+        removed_locally: true,
+        revocation: revocation.code().into(),
+        note: None,
+    };
+    if let Err(e) = audit::append(&ctx.state_dir, &record) {
+        tracing::warn!(error = %e, "could not write the legacy audit log");
+    }
 }
 
 /// What a retry's outcome says on the receipt, and how long a busy server asked to wait.
@@ -222,55 +336,6 @@ fn receipt_of(outcome: Outcome) -> (Revocation, Option<Duration>) {
             None,
         ),
     }
-}
-
-/// One queued revocation tried again, and the `Retry-After` of a server that is still busy.
-async fn retry_one(
-    ctx: &LegacyContext,
-    q: &QueuedRevocation,
-) -> Result<(Revocation, Option<Duration>), LegacyError> {
-    let creds = Credentials {
-        refresh: ctx.store.get(&item(&q.id, "refresh_token"))?,
-        access: ctx.store.get(&item(&q.id, "access_token"))?,
-        client_secret: ctx.store.get(&item(&q.id, "client_secret"))?,
-        auth_method: q.auth_method.clone(),
-    };
-    let grant = Grant {
-        issuer: q.issuer.as_deref(),
-        server_url: q.server_url.as_deref(),
-        client_id: q.client_id.as_deref(),
-        creds: &creds,
-    };
-    let (revocation, retry_after) =
-        receipt_of(revoke::revoke(&ctx.http, &Trace::new(), &grant).await);
-    if !matches!(
-        revocation,
-        Revocation::Failed {
-            permanent: false,
-            ..
-        }
-    ) {
-        for what in ["refresh_token", "access_token", "client_secret"] {
-            ctx.store.delete(&item(&q.id, what))?;
-        }
-    }
-    audit::append(
-        &ctx.state_dir,
-        &AuditRecord {
-            at: ctx.http.clock().now(),
-            action: "retry".into(),
-            entry_id: q.entry_id.clone(),
-            client: Some(q.client),
-            connector_id: q.connector_id.clone(),
-            file: None,
-            backup_id: None,
-            dry_run: false,
-            removed_locally: true,
-            revocation: revocation.code().into(),
-            note: None,
-        },
-    )?;
-    Ok((revocation, retry_after))
 }
 
 #[cfg(test)]

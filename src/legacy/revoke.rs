@@ -74,7 +74,13 @@ pub(crate) async fn revoke(http: &Http, trace: &Trace, grant: &Grant<'_>) -> Out
     let endpoint = match revocation_endpoint(http, trace, grant.issuer, grant.server_url).await {
         Ok(Some(e)) => e,
         Ok(None) => return Outcome::NoEndpoint,
-        Err(why) => return Failure::retry(why.to_string()).outcome(),
+        Err(why) => {
+            return Failure {
+                permanent: why.is_final(),
+                ..Failure::retry(why.to_string())
+            }
+            .outcome();
+        }
     };
     let mut revoked_refresh = false;
     if let Some(rt) = &grant.creds.refresh {
@@ -112,6 +118,14 @@ enum EndpointError {
     EndpointNotUrl,
     #[error("revocation_endpoint: {0}")]
     EndpointRefused(crate::http::HttpError),
+}
+
+impl EndpointError {
+    /// A fact of the stored entry, which no later try can change: retrying cannot help. What
+    /// the server publishes (another issuer, a bad endpoint) may be fixed there, so it is not.
+    fn is_final(&self) -> bool {
+        matches!(self, Self::UnknownServer | Self::IssuerNotUrl)
+    }
 }
 
 /// `Ok(None)`: the server was found and has no revocation endpoint.
@@ -458,9 +472,9 @@ mod tests {
             client_id: Some("x"),
             creds: &c,
         };
-        assert!(matches!(
-            revoke(&http(), &Trace::new(), &grant).await,
-            Outcome::Failed { .. }
-        ));
+        assert!(
+            matches!(revoke(&http(), &Trace::new(), &grant).await, Outcome::Refused(r) if r.contains("unknown")),
+            "an entry naming no server can never be revoked: not worth retrying"
+        );
     }
 }

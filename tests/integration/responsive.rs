@@ -134,3 +134,85 @@ fn runtime_stays_responsive_during_a_256_connector_refresh() {
 }
 
 static TICKER_STOP: AtomicUsize = AtomicUsize::new(0);
+
+/// The renewal loop's retry of a queued legacy revocation reads and deletes its tokens in the
+/// keyring off the runtime's thread too (a current-thread runtime: anything inline would be
+/// on it).
+#[test]
+fn a_queued_revocation_is_retried_off_the_runtime_thread() {
+    use lanyard::clock::Clock;
+    use lanyard::legacy::{self, ClientApp, DisconnectOptions, ProcessProbe};
+    use lanyard_lab::{Faults, Leg, LegFault, LegFaultKind};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let lab = lab_with(LabOptions {
+            auto_login: Some("ada@lab.example".into()),
+            ..LabOptions::default()
+        })
+        .await;
+        let state = tempfile::tempdir().expect("temp state dir");
+        let home = tempfile::tempdir().expect("temp home");
+        lanyard_lab::seed_legacy(lab.base(), home.path(), "ada@lab.example")
+            .await
+            .expect("seeded");
+        let watch = Arc::new(ThreadWatch {
+            keyring: KeyringStore::open(state.path()).expect("keyring (run under with-keyring.sh)"),
+            runtime_thread: std::thread::current().id(),
+            calls: AtomicUsize::new(0),
+            on_runtime: AtomicUsize::new(0),
+        });
+        let clock = crate::support::manual_clock();
+        let engine = Lanyard::open(Options {
+            policy_path: Some(lab.policy_path().to_path_buf()),
+            state_dir: Some(state.path().to_path_buf()),
+            store: Some(watch.clone()),
+            clock: Some(clock.clone()),
+            ..Options::default()
+        })
+        .expect("engine");
+        engine
+            .sign_in(sign_in_options(curl_browser()))
+            .await
+            .expect("sign in");
+        let mut ctx = engine.legacy_context(home.path().to_path_buf());
+        ctx.processes = ProcessProbe::Fixed(vec![]);
+        let entry = ctx
+            .scan()
+            .entries
+            .into_iter()
+            .find(|e| e.client == ClientApp::Gemini && e.connector_id.is_some())
+            .expect("a Gemini entry");
+        lab.set_faults(Faults {
+            leg_fault: Some(LegFault {
+                leg: Leg::Revocation,
+                kind: LegFaultKind::Error500,
+                delay_ms: None,
+            }),
+            ..Faults::default()
+        });
+        legacy::disconnect(&[entry.id], DisconnectOptions::default(), &ctx).await;
+        assert_eq!(legacy::pending(state.path()).len(), 1, "queued");
+        lab.set_faults(Faults::default());
+        clock.advance(chrono::Duration::seconds(61));
+        assert!(legacy::next_attempt(state.path()).is_some_and(|t| t <= clock.now()));
+
+        let before = watch.calls.load(Ordering::Relaxed);
+        watch.on_runtime.store(0, Ordering::Relaxed);
+        engine.renew_due().await.expect("renew_due");
+        assert!(legacy::pending(state.path()).is_empty(), "revoked");
+        let calls = watch.calls.load(Ordering::Relaxed) - before;
+        assert!(
+            calls >= 6,
+            "its tokens were read and deleted ({calls} calls)"
+        );
+        assert_eq!(
+            watch.on_runtime.load(Ordering::Relaxed),
+            0,
+            "keyring calls of the retry ran on the async runtime's thread"
+        );
+    });
+}

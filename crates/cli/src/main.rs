@@ -115,9 +115,9 @@ enum LegacyAction {
     },
     /// Put a disconnected entry back into its file (a revoked token stays revoked).
     Restore { backup_id: String },
-    /// Retry every revocation that failed earlier, now (the app also retries them on its own:
-    /// a minute after the failure, then doubling up to an hour, or when the server's
-    /// Retry-After says).
+    /// Retry every revocation that failed earlier, now. The app also retries them on its own
+    /// when they are due (a minute after the failure, then doubling up to an hour, or later
+    /// when the server's Retry-After asks); one queued here is seen at the app's next wake-up.
     Retry,
     /// Delete every backup of disconnected entries now (they also expire on their own after
     /// 30 days, or LANYARD_LEGACY_BACKUP_DAYS).
