@@ -34,8 +34,7 @@ pub async fn disconnect_legacy<R: Runtime>(
     let covered = covered.unwrap_or(false);
     let scanner = Arc::clone(&engine);
     let (ctx, ids) = blocking::run(move || {
-        let engine = scanner;
-        let ctx = engine.legacy_context(legacy_home());
+        let ctx = scanner.legacy_context(legacy_home());
         let ids = if covered {
             lanyard::legacy::covered_ids(&ctx.scan())
         } else {

@@ -11,7 +11,7 @@ use super::clients::{self, Credentials, Found, Target, mcp_remote};
 use super::context::LegacyContext;
 use super::edit::Edit;
 use super::receipt::{Receipt, Revocation};
-use super::revoke::{self, Grant, Outcome};
+use super::revoke::{self, Grant};
 use super::{ClientApp, LegacyEntry, ScanReport, hooks, queue};
 use crate::trace::Trace;
 
@@ -275,30 +275,21 @@ async fn revoke_removed(
         client_id: e.client_id.as_deref(),
         creds: &creds,
     };
-    match revoke::revoke(&ctx.http, &Trace::new(), &grant).await {
-        Outcome::Revoked => Revocation::Revoked,
-        Outcome::NoEndpoint => Revocation::NoEndpoint,
-        Outcome::Refused(reason) => Revocation::Failed {
-            reason,
-            permanent: true,
-        },
-        Outcome::Failed {
-            reason,
-            retry_after,
-        } => {
-            // The queue file and the keyring (where queued tokens wait): blocking work.
-            let (qctx, why) = (ctx.clone(), reason.clone());
-            match blocking(move || queue::enqueue(&qctx, &e, &creds, &why, retry_after)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, "could not queue the failed revocation")
-                }
-                Err(err) => tracing::warn!(error = %err, "could not queue the failed revocation"),
-            }
-            Revocation::Failed {
-                reason,
-                permanent: false,
-            }
+    let (revocation, retry_after) = revoke::revoke(&ctx.http, &Trace::new(), &grant)
+        .await
+        .into_revocation();
+    if let Revocation::Failed {
+        reason,
+        permanent: false,
+    } = &revocation
+    {
+        // The queue file and the keyring (where queued tokens wait): blocking work.
+        let (qctx, why) = (ctx.clone(), reason.clone());
+        match blocking(move || queue::enqueue(&qctx, &e, &creds, &why, retry_after)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "could not queue the failed revocation"),
+            Err(err) => tracing::warn!(error = %err, "could not queue the failed revocation"),
         }
     }
+    revocation
 }

@@ -19,7 +19,7 @@ use super::audit::{self, AuditRecord};
 use super::clients::Credentials;
 use super::context::LegacyContext;
 use super::receipt::{Receipt, Revocation};
-use super::revoke::{self, Grant, Outcome};
+use super::revoke::{self, Grant};
 use super::{ClientApp, LegacyEntry, LegacyError, files, io_err};
 use crate::trace::Trace;
 
@@ -66,8 +66,12 @@ pub(crate) fn retry_delay(attempts: u32, retry_after: Option<Duration>) -> Durat
     retry_after.map_or(ours, |r| ours.max(r.min(LONGEST_RETRY_AFTER)))
 }
 
+/// `now + delay`; the delays here are at most a day, so the fallback is never reached.
 fn after(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+    chrono::Duration::from_std(delay)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// When the earliest queued revocation is due, if any is queued.
@@ -159,9 +163,9 @@ async fn retry(ctx: &LegacyContext, only_due: bool) -> Result<Vec<Receipt>, Lega
     let mut tried = Vec::new();
     for (q, creds) in due {
         let outcome = match creds {
-            Ok(creds) => {
-                receipt_of(revoke::revoke(&ctx.http, &Trace::new(), &grant(&q, &creds)).await)
-            }
+            Ok(creds) => revoke::revoke(&ctx.http, &Trace::new(), &grant(&q, &creds))
+                .await
+                .into_revocation(),
             // This entry's tokens can't be read now: it waits for its next try, the others go on.
             Err(e) => still_failing(e.to_string()),
         };
@@ -243,20 +247,15 @@ fn settle(ctx: &LegacyContext, tried: Vec<Tried>) -> Result<Vec<Receipt>, Legacy
     let mut settled = Vec::new();
     let mut failing = Vec::new();
     for (q, (revocation, retry_after)) in tried {
-        let done = !matches!(
-            revocation,
+        match &revocation {
             Revocation::Failed {
+                reason,
                 permanent: false,
-                ..
-            }
-        );
-        if done {
-            match forget_tokens(ctx, &q) {
+            } => failing.push((q.id.clone(), reason.clone(), retry_after)),
+            _ => match forget_tokens(ctx, &q) {
                 Ok(()) => settled.push(q.id.clone()),
                 Err(e) => failing.push((q.id.clone(), e.to_string(), None)),
-            }
-        } else if let Revocation::Failed { reason, .. } = &revocation {
-            failing.push((q.id.clone(), reason.clone(), retry_after));
+            },
         }
         audit_retry(ctx, &q, &revocation);
         receipts.push(Receipt {
@@ -310,31 +309,6 @@ fn audit_retry(ctx: &LegacyContext, q: &QueuedRevocation, revocation: &Revocatio
     };
     if let Err(e) = audit::append(&ctx.state_dir, &record) {
         tracing::warn!(error = %e, "could not write the legacy audit log");
-    }
-}
-
-/// What a retry's outcome says on the receipt, and how long a busy server asked to wait.
-fn receipt_of(outcome: Outcome) -> (Revocation, Option<Duration>) {
-    match outcome {
-        Outcome::Revoked => (Revocation::Revoked, None),
-        Outcome::NoEndpoint => (Revocation::NoEndpoint, None),
-        Outcome::Failed {
-            reason,
-            retry_after,
-        } => (
-            Revocation::Failed {
-                reason,
-                permanent: false,
-            },
-            retry_after,
-        ),
-        Outcome::Refused(reason) => (
-            Revocation::Failed {
-                reason,
-                permanent: true,
-            },
-            None,
-        ),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::clients::Credentials;
+use super::receipt::Revocation;
 use crate::http::{Http, HttpResponse, check_derived};
 use crate::protocol::as_metadata::{self, AuthorizationServerMetadata, IssuerComparison};
 use crate::protocol::discovery::{self, MetadataCache};
@@ -21,14 +22,41 @@ pub(crate) enum Outcome {
     Revoked,
     /// The server advertises no revocation endpoint: only local removal is possible.
     NoEndpoint,
-    /// Worth retrying later (server down, 5xx, 503, unknown server); `retry_after` is how long
-    /// the server asked to be left alone (`Retry-After` on a 503 or 429), if it said.
+    /// Worth retrying later (server down, 5xx, 503); `retry_after` is how long the server asked
+    /// to be left alone (`Retry-After` on a 503 or 429), if it said.
     Failed {
         reason: String,
         retry_after: Option<Duration>,
     },
     /// Refused for good (`invalid_client`, other 4xx): retrying cannot help.
     Refused(String),
+}
+
+impl Outcome {
+    /// What the receipt says, and how long a busy server asked to wait.
+    pub(crate) fn into_revocation(self) -> (Revocation, Option<Duration>) {
+        match self {
+            Outcome::Revoked => (Revocation::Revoked, None),
+            Outcome::NoEndpoint => (Revocation::NoEndpoint, None),
+            Outcome::Failed {
+                reason,
+                retry_after,
+            } => (
+                Revocation::Failed {
+                    reason,
+                    permanent: false,
+                },
+                retry_after,
+            ),
+            Outcome::Refused(reason) => (
+                Revocation::Failed {
+                    reason,
+                    permanent: true,
+                },
+                None,
+            ),
+        }
+    }
 }
 
 /// Why one revocation request did not succeed.
@@ -236,7 +264,7 @@ async fn post(
 }
 
 /// RFC 9110 §10.2.3 `Retry-After`: a number of seconds, or an HTTP date (read against this
-/// client's clock). RFC 7009 §2.2.1 asks a client to honour it on a 503.
+/// client's clock). RFC 7009 §2.2.1 lets a server send it with a 503.
 fn retry_after(response: &HttpResponse, http: &Http) -> Option<Duration> {
     let value = response.header("retry-after")?.trim();
     if let Ok(secs) = value.parse::<u64>() {

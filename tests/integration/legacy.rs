@@ -351,10 +351,11 @@ async fn a_revocation_the_lab_refuses_for_good_is_not_queued() {
 /// gone at the lab and the queue is empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_revocation_is_retried_by_the_renewal_loop_when_due() {
-    use crate::support::{curl_browser, engine_with, manual_clock, sign_in_options};
+    use crate::support::sign_in_options;
+    use crate::support::{curl_browser, engine_with, fail_revocations, manual_clock};
     use chrono::Duration;
     use lanyard::clock::Clock;
-    use lanyard_lab::{Faults, Leg, LegFault, LegFaultKind};
+    use lanyard_lab::Faults;
 
     let lab = lab_for(ADA).await;
     let home = tempfile::tempdir().unwrap();
@@ -383,17 +384,7 @@ async fn a_queued_revocation_is_retried_by_the_renewal_loop_when_due() {
         .find(|e| e.client == ClientApp::Gemini && e.connector_id.as_deref() == Some("granola"))
         .unwrap()
         .id;
-    let down = |lab: &Lab| {
-        lab.set_faults(Faults {
-            leg_fault: Some(LegFault {
-                leg: Leg::Revocation,
-                kind: LegFaultKind::Error500,
-                delay_ms: None,
-            }),
-            ..Faults::default()
-        })
-    };
-    down(&lab);
+    fail_revocations(&lab);
     let receipts = legacy::disconnect(&[gemini], DisconnectOptions::default(), &ctx).await;
     assert!(
         matches!(
@@ -421,7 +412,7 @@ async fn a_queued_revocation_is_retried_by_the_renewal_loop_when_due() {
     assert_eq!(granola(&lab), before);
 
     // Due, still failing: the next try waits twice as long.
-    down(&lab);
+    fail_revocations(&lab);
     clock.advance(Duration::seconds(1));
     env.engine.renew_due().await.unwrap();
     let q = legacy::pending(env.state.path());

@@ -24,6 +24,16 @@ struct ThreadWatch {
 }
 
 impl ThreadWatch {
+    /// The keyring of `state`, watched for calls on the calling thread (the runtime's).
+    fn on_this_thread(state: &std::path::Path) -> Arc<Self> {
+        Arc::new(ThreadWatch {
+            keyring: KeyringStore::open(state).expect("keyring (run under with-keyring.sh)"),
+            runtime_thread: std::thread::current().id(),
+            calls: AtomicUsize::new(0),
+            on_runtime: AtomicUsize::new(0),
+        })
+    }
+
     fn note(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if std::thread::current().id() == self.runtime_thread {
@@ -50,14 +60,18 @@ impl SecretStore for ThreadWatch {
     }
 }
 
-#[test]
-fn runtime_stays_responsive_during_a_256_connector_refresh() {
-    // One thread: anything blocking on it stalls every other task, the ticker included.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// One thread: anything blocking on it stalls every other task, and every keyring call made
+/// inline lands on it.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    runtime.block_on(async {
+        .expect("runtime")
+}
+
+#[test]
+fn runtime_stays_responsive_during_a_256_connector_refresh() {
+    current_thread_runtime().block_on(async {
         let lab = lab_with(LabOptions {
             auto_login: Some("ada@lab.example".into()),
             synthetic_connectors: 256,
@@ -65,12 +79,7 @@ fn runtime_stays_responsive_during_a_256_connector_refresh() {
         })
         .await;
         let state = tempfile::tempdir().expect("temp state dir");
-        let watch = Arc::new(ThreadWatch {
-            keyring: KeyringStore::open(state.path()).expect("keyring (run under with-keyring.sh)"),
-            runtime_thread: std::thread::current().id(),
-            calls: AtomicUsize::new(0),
-            on_runtime: AtomicUsize::new(0),
-        });
+        let watch = ThreadWatch::on_this_thread(state.path());
         let engine = Lanyard::open(Options {
             policy_path: Some(lab.policy_path().to_path_buf()),
             state_dir: Some(state.path().to_path_buf()),
@@ -142,13 +151,9 @@ static TICKER_STOP: AtomicUsize = AtomicUsize::new(0);
 fn a_queued_revocation_is_retried_off_the_runtime_thread() {
     use lanyard::clock::Clock;
     use lanyard::legacy::{self, ClientApp, DisconnectOptions, ProcessProbe};
-    use lanyard_lab::{Faults, Leg, LegFault, LegFaultKind};
+    use lanyard_lab::Faults;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    current_thread_runtime().block_on(async {
         let lab = lab_with(LabOptions {
             auto_login: Some("ada@lab.example".into()),
             ..LabOptions::default()
@@ -159,12 +164,7 @@ fn a_queued_revocation_is_retried_off_the_runtime_thread() {
         lanyard_lab::seed_legacy(lab.base(), home.path(), "ada@lab.example")
             .await
             .expect("seeded");
-        let watch = Arc::new(ThreadWatch {
-            keyring: KeyringStore::open(state.path()).expect("keyring (run under with-keyring.sh)"),
-            runtime_thread: std::thread::current().id(),
-            calls: AtomicUsize::new(0),
-            on_runtime: AtomicUsize::new(0),
-        });
+        let watch = ThreadWatch::on_this_thread(state.path());
         let clock = crate::support::manual_clock();
         let engine = Lanyard::open(Options {
             policy_path: Some(lab.policy_path().to_path_buf()),
@@ -186,14 +186,7 @@ fn a_queued_revocation_is_retried_off_the_runtime_thread() {
             .into_iter()
             .find(|e| e.client == ClientApp::Gemini && e.connector_id.is_some())
             .expect("a Gemini entry");
-        lab.set_faults(Faults {
-            leg_fault: Some(LegFault {
-                leg: Leg::Revocation,
-                kind: LegFaultKind::Error500,
-                delay_ms: None,
-            }),
-            ..Faults::default()
-        });
+        crate::support::fail_revocations(&lab);
         legacy::disconnect(&[entry.id], DisconnectOptions::default(), &ctx).await;
         assert_eq!(legacy::pending(state.path()).len(), 1, "queued");
         lab.set_faults(Faults::default());

@@ -25,6 +25,18 @@ pub async fn lab_with(opts: LabOptions) -> Lab {
     Lab::start(opts).await.expect("the lab starts")
 }
 
+/// Every RFC 7009 revocation at the lab answers 500 until the faults are cleared.
+pub fn fail_revocations(lab: &Lab) {
+    lab.set_faults(lanyard_lab::Faults {
+        leg_fault: Some(lanyard_lab::LegFault {
+            leg: lanyard_lab::Leg::Revocation,
+            kind: lanyard_lab::LegFaultKind::Error500,
+            delay_ms: None,
+        }),
+        ..lanyard_lab::Faults::default()
+    });
+}
+
 pub struct Env {
     pub engine: Arc<Lanyard>,
     pub state: tempfile::TempDir,
